@@ -1,0 +1,29 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'cdk.out/', 'bench/results.json', 'coverage/', 'dist/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['lib/spec/**', 'lib/istio/**', 'lib/engine/**', 'lib/triggers/**'],
+    rules: {
+      // The functional core: no I/O and no clock, so that every decision is a function of its inputs.
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:fs*', 'node:net', 'node:http*', 'node:child_process', '@aws-sdk/*', '@kubernetes/*', '../kube/*', '../store/*', '../runner/*'] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Pure modules take time as a parameter.' },
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure modules take time as a parameter.' },
+      ],
+    },
+  },
+);
