@@ -1,0 +1,95 @@
+/** The step engine's vocabulary: status kept per Rollout, what was observed, commands and actions. */
+
+export type Phase = 'Healthy' | 'Progressing' | 'Paused' | 'Promoting' | 'Degraded' | 'InvalidSpec';
+
+/** After the last step: first the canary takes all traffic, then the stable Deployment takes the image. */
+export type PromotionStage = 'ScaleCanary' | 'UpdateStable';
+
+export interface RolloutStatus {
+  phase: Phase;
+  /** 1 for what was there when the Rollout was applied; each new image is the next revision. */
+  revision: number;
+  stableImage?: string;
+  /** The image being rolled out; absent when Healthy. */
+  canaryImage?: string;
+  stepIndex: number;
+  /** The canary weight the steps have reached (what the VirtualServices should carry). */
+  weight: number;
+  promotion?: PromotionStage;
+  /** ISO instants. */
+  pauseStartedAt?: string;
+  pauseUntil?: string;
+  waitingSince?: string;
+  abortedAt?: string;
+  canaryScaledDown?: boolean;
+  message?: string;
+}
+
+export interface DeploymentObservation {
+  image?: string;
+  /** spec.replicas */
+  replicas: number;
+  generation: number;
+  observedGeneration: number;
+  /** status.replicas: every pod, old and new */
+  statusReplicas: number;
+  updatedReplicas: number;
+  availableReplicas: number;
+}
+
+export interface Observation {
+  stable: DeploymentObservation;
+  canary: DeploymentObservation;
+}
+
+export type Command =
+  | { kind: 'setImage'; image: string }
+  | { kind: 'promote' }
+  | { kind: 'promoteFull' }
+  | { kind: 'abort' }
+  | { kind: 'retry' };
+
+export type LifecycleEventType =
+  | 'Rollout Started'
+  | 'Rollout Step Completed'
+  | 'Rollout Paused'
+  | 'Rollout Promoted'
+  | 'Rollout Completed'
+  | 'Rollout Aborted';
+
+export interface LifecycleEvent {
+  type: LifecycleEventType;
+  revision: number;
+  image?: string;
+  stepIndex?: number;
+  weight?: number;
+  message?: string;
+}
+
+export type Action =
+  | { type: 'setCanaryImage'; image: string }
+  | { type: 'scaleCanary'; replicas: number }
+  | { type: 'setWeight'; weight: number }
+  | { type: 'setStableImage'; image: string }
+  | { type: 'emit'; event: LifecycleEvent };
+
+export interface CommandOutcome {
+  accepted: boolean;
+  message: string;
+}
+
+export interface Decision {
+  status: RolloutStatus;
+  /** In order: traffic moves away from pods before they go, and towards them only once they are there. */
+  actions: Action[];
+  /** Epoch ms of the next instant this Rollout needs a pass, or null when nothing is pending. */
+  wakeAt: number | null;
+  command?: CommandOutcome;
+}
+
+export interface EngineOptions {
+  /** How often to look again while waiting for pods. */
+  pollSeconds: number;
+  /** How often to re-assert weights while nothing else is due (corrects drift). */
+  resyncSeconds: number;
+}
