@@ -26,7 +26,7 @@ function readSource(path: string): SourceFile {
 }
 
 function fileFlags(args: string[], extra: Record<string, { type: 'string'; short?: string }> = {}) {
-  const { values } = parseArgs({
+  const parsed = parseArgs({
     args,
     options: {
       filename: { type: 'string', short: 'f', multiple: true },
@@ -36,6 +36,7 @@ function fileFlags(args: string[], extra: Record<string, { type: 'string'; short
     strict: true,
     allowPositionals: false,
   });
+  const values = parsed.values as Record<string, string | string[] | undefined>;
   const filenames = (values.filename as string[] | undefined) ?? [];
   if (filenames.length === 0) throw new UsageError('-f rollout.yaml is required');
   return {
@@ -64,8 +65,14 @@ function runPreview(args: string[]): number {
     throw new UsageError(`--weight must be a whole number from 0 to 100, found ${weightText ?? 'nothing'}`);
   }
   const format = (values.output as string | undefined) ?? 'yaml';
-  if (format !== 'yaml' && format !== 'json') throw new UsageError(`-o must be yaml or json, found ${format}`);
-  const result = preview(rollouts[0] as SourceFile, virtualServices, Number(weightText), format as OutputFormat);
+  if (format !== 'yaml' && format !== 'json')
+    throw new UsageError(`-o must be yaml or json, found ${format}`);
+  const result = preview(
+    rollouts[0] as SourceFile,
+    virtualServices,
+    Number(weightText),
+    format as OutputFormat,
+  );
   if (!result.ok) {
     process.stderr.write(`${result.errors.join('\n')}\n`);
     return 1;

@@ -30,7 +30,10 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
       }
     }
     const scope = isArgoManifest(document) ? ' (Argo Rollouts manifest: canary block checked)' : '';
-    const refs = virtualServiceFiles.length > 0 ? `, ${parsed.value.canary.virtualServices.length} VirtualService(s) checked` : '';
+    const refs =
+      virtualServiceFiles.length > 0
+        ? `, ${parsed.value.canary.virtualServices.length} VirtualService(s) checked`
+        : '';
     lines.push(`${label}: OK${refs}${scope}`);
   }
   return { ok, lines };

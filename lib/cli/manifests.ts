@@ -1,5 +1,12 @@
 /** Splits parsed manifest documents into Rollouts and VirtualServices, with where each came from. */
-import { parseRollout, parseTrafficSpec, API_VERSION, type ParseResult, type Rollout, type TrafficSpec } from '../spec/rollout.js';
+import {
+  parseRollout,
+  parseTrafficSpec,
+  API_VERSION,
+  type ParseResult,
+  type Rollout,
+  type TrafficSpec,
+} from '../spec/rollout.js';
 import { isVirtualService, type VirtualService } from '../spec/virtualservice.js';
 import { kindOf, parseYamlDocuments } from '../spec/yaml.js';
 
@@ -13,7 +20,9 @@ export interface RolloutDocument {
   document: unknown;
 }
 
-export type Loaded = { ok: true; rollouts: RolloutDocument[]; virtualServices: VirtualService[] } | { ok: false; errors: string[] };
+export type Loaded =
+  | { ok: true; rollouts: RolloutDocument[]; virtualServices: VirtualService[] }
+  | { ok: false; errors: string[] };
 
 export function loadManifests(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile[]): Loaded {
   const errors: string[] = [];
@@ -22,7 +31,10 @@ export function loadManifests(rolloutFiles: SourceFile[], virtualServiceFiles: S
   for (const file of rolloutFiles) {
     const parsed = parseYamlDocuments(file.text, file.path);
     if (!parsed.ok) errors.push(...parsed.errors);
-    else parsed.documents.filter((doc) => kindOf(doc) === 'Rollout').forEach((document) => rollouts.push({ source: file.path, document }));
+    else
+      parsed.documents
+        .filter((doc) => kindOf(doc) === 'Rollout')
+        .forEach((document) => rollouts.push({ source: file.path, document }));
   }
   for (const file of virtualServiceFiles) {
     const parsed = parseYamlDocuments(file.text, file.path);
@@ -43,7 +55,9 @@ export function loadManifests(rolloutFiles: SourceFile[], virtualServiceFiles: S
 /** Argo Rollouts' own manifests carry no workload block: only their canary block can be checked. */
 export function isArgoManifest(document: unknown): boolean {
   const apiVersion = (document as { apiVersion?: unknown }).apiVersion;
-  return typeof apiVersion === 'string' && apiVersion !== API_VERSION && apiVersion.startsWith('argoproj.io/');
+  return (
+    typeof apiVersion === 'string' && apiVersion !== API_VERSION && apiVersion.startsWith('argoproj.io/')
+  );
 }
 
 export function parseForLint(document: unknown): ParseResult<TrafficSpec | Rollout> {

@@ -17,15 +17,25 @@ export function preview(
   const loaded = loadManifests([rolloutFile], virtualServiceFiles);
   if (!loaded.ok) return loaded;
   if (loaded.rollouts.length > 1) {
-    return { ok: false, errors: [`${rolloutFile.path}: found ${loaded.rollouts.length} Rollouts; preview takes one`] };
+    return {
+      ok: false,
+      errors: [`${rolloutFile.path}: found ${loaded.rollouts.length} Rollouts; preview takes one`],
+    };
   }
   const { document } = loaded.rollouts[0] as { document: unknown };
   const label = `${rolloutFile.path}: ${rolloutLabel(document)}`;
   const spec = parseTrafficSpec(document);
   if (!spec.ok) return { ok: false, errors: spec.errors.map((error) => `${label}: ${error}`) };
   const planned = plan(spec.value, loaded.virtualServices, weight);
-  if (!planned.ok) return { ok: false, errors: planned.errors.map((error) => `${label}: ${formatPlanError(error)}`) };
-  return { ok: true, output: render(planned.plans.map((p) => p.result), format) };
+  if (!planned.ok)
+    return { ok: false, errors: planned.errors.map((error) => `${label}: ${formatPlanError(error)}`) };
+  return {
+    ok: true,
+    output: render(
+      planned.plans.map((p) => p.result),
+      format,
+    ),
+  };
 }
 
 export function render(objects: VirtualService[], format: OutputFormat): string {

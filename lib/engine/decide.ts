@@ -70,10 +70,15 @@ class Pass {
   }
   /** Re-assert the weight reached, capped by the canary pods that can serve it. */
   assertWeight(): void {
-    this.act({ type: 'setWeight', weight: weightAllowedBy(this.availableCanary, this.status.weight, this.stableReplicas) });
+    this.act({
+      type: 'setWeight',
+      weight: weightAllowedBy(this.availableCanary, this.status.weight, this.stableReplicas),
+    });
   }
   abort(reason?: string): void {
-    const message = reason ? `${abortMessage(this.status.revision)}: ${reason}` : abortMessage(this.status.revision);
+    const message = reason
+      ? `${abortMessage(this.status.revision)}: ${reason}`
+      : abortMessage(this.status.revision);
     this.update(
       { phase: 'Degraded', weight: 0, abortedAt: iso(this.now), canaryScaledDown: false, message },
       ['pauseStartedAt', 'pauseUntil', 'waitingSince', 'promotion'],
@@ -87,7 +92,9 @@ class Pass {
     if (!this.status.waitingSince) this.update({ waitingSince: iso(this.now) });
     const deadline = since + this.rollout.progressDeadlineSeconds * 1000;
     if (this.now >= deadline) {
-      this.abort(`ProgressDeadlineExceeded: ${what} after ${this.rollout.progressDeadlineSeconds}s (progressDeadlineSeconds)`);
+      this.abort(
+        `ProgressDeadlineExceeded: ${what} after ${this.rollout.progressDeadlineSeconds}s (progressDeadlineSeconds)`,
+      );
       return;
     }
     this.wake(Math.min(deadline, this.now + this.options.pollSeconds * 1000));
@@ -103,10 +110,16 @@ export function decide(
   options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
 ): Decision {
   const pass = new Pass(rollout, status, observation, now, options);
-  if (!pass.status.stableImage && observation.stable.image) pass.update({ stableImage: observation.stable.image });
+  if (!pass.status.stableImage && observation.stable.image)
+    pass.update({ stableImage: observation.stable.image });
   const outcome = command ? applyCommand(pass, command) : undefined;
   advance(pass);
-  return { status: pass.status, actions: pass.actions, wakeAt: pass.wakeAt, ...(outcome ? { command: outcome } : {}) };
+  return {
+    status: pass.status,
+    actions: pass.actions,
+    wakeAt: pass.wakeAt,
+    ...(outcome ? { command: outcome } : {}),
+  };
 }
 
 function applyCommand(pass: Pass, command: Command): CommandOutcome {
@@ -115,7 +128,10 @@ function applyCommand(pass: Pass, command: Command): CommandOutcome {
   switch (command.kind) {
     case 'setImage': {
       if (active && command.image === status.canaryImage) {
-        return { accepted: false, message: `${command.image} is already being rolled out (revision ${status.revision})` };
+        return {
+          accepted: false,
+          message: `${command.image} is already being rolled out (revision ${status.revision})`,
+        };
       }
       if (!active && status.phase !== 'Degraded' && command.image === status.stableImage) {
         return { accepted: false, message: `${command.image} is already the stable image` };
@@ -140,7 +156,10 @@ function applyCommand(pass: Pass, command: Command): CommandOutcome {
         ['pauseStartedAt', 'pauseUntil', 'waitingSince', 'abortedAt', 'promotion'],
       );
       pass.act({ type: 'setWeight', weight: 0 });
-      pass.emit('Rollout Started', restarted ? { message: `replaces ${status.canaryImage} mid-rollout` } : {});
+      pass.emit(
+        'Rollout Started',
+        restarted ? { message: `replaces ${status.canaryImage} mid-rollout` } : {},
+      );
       return { accepted: true, message: `rolling out ${command.image} as revision ${pass.status.revision}` };
     }
     case 'promote':
@@ -153,7 +172,9 @@ function applyCommand(pass: Pass, command: Command): CommandOutcome {
         {
           phase: 'Progressing',
           stepIndex: full ? pass.rollout.canary.steps.length : status.stepIndex + 1,
-          message: full ? 'promoted fully: skipping the remaining steps' : `promoted past step ${status.stepIndex + 1}`,
+          message: full
+            ? 'promoted fully: skipping the remaining steps'
+            : `promoted past step ${status.stepIndex + 1}`,
         },
         ['pauseStartedAt', 'pauseUntil', 'waitingSince'],
       );
@@ -176,7 +197,13 @@ function applyCommand(pass: Pass, command: Command): CommandOutcome {
         return { accepted: false, message: `nothing to retry: the rollout is ${status.phase}, not aborted` };
       }
       pass.update(
-        { phase: 'Progressing', stepIndex: 0, weight: 0, canaryScaledDown: false, message: `retrying revision ${status.revision}` },
+        {
+          phase: 'Progressing',
+          stepIndex: 0,
+          weight: 0,
+          canaryScaledDown: false,
+          message: `retrying revision ${status.revision}`,
+        },
         ['abortedAt', 'waitingSince', 'pauseStartedAt', 'pauseUntil', 'promotion'],
       );
       pass.emit('Rollout Started', { message: 'retry' });
@@ -198,9 +225,10 @@ function advance(pass: Pass): void {
       continue;
     }
     if (status.stepIndex >= steps.length) {
-      pass.update({ phase: 'Promoting', promotion: 'ScaleCanary', message: 'promoting: canary to full size' }, [
-        'waitingSince',
-      ]);
+      pass.update(
+        { phase: 'Promoting', promotion: 'ScaleCanary', message: 'promoting: canary to full size' },
+        ['waitingSince'],
+      );
       continue;
     }
     if (!runStep(pass)) return;
@@ -237,7 +265,10 @@ function runStep(pass: Pass): boolean {
     pass.update({ weight: target });
     return completeStep(pass);
   }
-  pass.act({ type: 'scaleCanary', replicas: Math.max(needed, canaryPodsFor(status.weight, pass.stableReplicas)) });
+  pass.act({
+    type: 'scaleCanary',
+    replicas: Math.max(needed, canaryPodsFor(status.weight, pass.stableReplicas)),
+  });
   pass.assertWeight();
   pass.waitForPods(
     `canary Deployment ${rollout.namespace}/${rollout.workload.canaryDeployment} has ${available} of ${needed} pods available with ${image}`,
@@ -248,11 +279,10 @@ function runStep(pass: Pass): boolean {
 function completeStep(pass: Pass): boolean {
   const { status } = pass;
   pass.emit('Rollout Step Completed', { stepIndex: status.stepIndex, weight: status.weight });
-  pass.update({ phase: 'Progressing', stepIndex: status.stepIndex + 1, message: `step ${status.stepIndex + 1} done` }, [
-    'waitingSince',
-    'pauseStartedAt',
-    'pauseUntil',
-  ]);
+  pass.update(
+    { phase: 'Progressing', stepIndex: status.stepIndex + 1, message: `step ${status.stepIndex + 1} done` },
+    ['waitingSince', 'pauseStartedAt', 'pauseUntil'],
+  );
   return true;
 }
 
@@ -285,9 +315,10 @@ function promote(pass: Pass): void {
       return;
     }
     pass.act({ type: 'setWeight', weight: 100 });
-    pass.update({ weight: 100, promotion: 'UpdateStable', message: `promoting: stable Deployment takes ${image}` }, [
-      'waitingSince',
-    ]);
+    pass.update(
+      { weight: 100, promotion: 'UpdateStable', message: `promoting: stable Deployment takes ${image}` },
+      ['waitingSince'],
+    );
   }
   pass.act({ type: 'setStableImage', image });
   if (!isRolledOut(observation.stable, image)) {
@@ -300,7 +331,13 @@ function promote(pass: Pass): void {
   pass.act({ type: 'setWeight', weight: 0 });
   pass.act({ type: 'scaleCanary', replicas: 0 });
   pass.update(
-    { phase: 'Healthy', stableImage: image, weight: 0, stepIndex: rollout.canary.steps.length, message: `${image} is stable` },
+    {
+      phase: 'Healthy',
+      stableImage: image,
+      weight: 0,
+      stepIndex: rollout.canary.steps.length,
+      message: `${image} is stable`,
+    },
     ['canaryImage', 'promotion', 'waitingSince', 'pauseStartedAt', 'pauseUntil', 'canaryScaledDown'],
   );
   pass.emit('Rollout Completed', { image, weight: 0 });
@@ -310,7 +347,8 @@ function holdAborted(pass: Pass): void {
   const { status, rollout } = pass;
   pass.act({ type: 'setWeight', weight: 0 });
   if (status.canaryScaledDown) return pass.resync();
-  const scaleDownAt = Date.parse(status.abortedAt ?? iso(pass.now)) + rollout.canary.abortScaleDownDelaySeconds * 1000;
+  const scaleDownAt =
+    Date.parse(status.abortedAt ?? iso(pass.now)) + rollout.canary.abortScaleDownDelaySeconds * 1000;
   if (pass.now >= scaleDownAt) {
     pass.act({ type: 'scaleCanary', replicas: 0 });
     pass.update({ canaryScaledDown: true });

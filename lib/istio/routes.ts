@@ -40,7 +40,11 @@ export function describeRoute(section: Section, index: number, route: Route | un
   return route?.name ? `${section} route '${route.name}' (${position})` : `${section} route ${position}`;
 }
 
-export function selectManagedRoutes(spec: TrafficSpec, ref: VirtualServiceRef, vs: VirtualService): Selection {
+export function selectManagedRoutes(
+  spec: TrafficSpec,
+  ref: VirtualServiceRef,
+  vs: VirtualService,
+): Selection {
   const problems: RouteProblem[] = [];
   const routes: ManagedRoute[] = [];
   for (const section of SECTIONS) {
@@ -52,7 +56,8 @@ export function selectManagedRoutes(spec: TrafficSpec, ref: VirtualServiceRef, v
     for (const index of indexes.value) {
       const route = vs.spec[section]?.[index];
       const located = locateDestinations(spec, route?.route ?? []);
-      if (located.ok) routes.push({ section, index, ...(route?.name ? { name: route.name } : {}), ...located.value });
+      if (located.ok)
+        routes.push({ section, index, ...(route?.name ? { name: route.name } : {}), ...located.value });
       else problems.push({ route: describeRoute(section, index, route), message: located.message });
     }
   }
@@ -67,7 +72,10 @@ function selectIndexes(section: Section, ref: VirtualServiceRef, routes: Route[]
     if (routes.length === 0) return { ok: true, value: [] };
     if (routes.length > 1) {
       const field = section === 'http' ? 'routes' : section === 'tls' ? 'tlsRoutes' : 'tcpRoutes';
-      return { ok: false, message: `${ROUTE_MESSAGES.exactlyOne(section, field)} (found ${routes.length} ${section} routes)` };
+      return {
+        ok: false,
+        message: `${ROUTE_MESSAGES.exactlyOne(section, field)} (found ${routes.length} ${section} routes)`,
+      };
     }
     return { ok: true, value: [0] };
   }
@@ -77,7 +85,10 @@ function selectIndexes(section: Section, ref: VirtualServiceRef, routes: Route[]
     const found = routes.flatMap((route, index) => (l4Matches(match, route) ? [index] : []));
     if (found.length === 0) {
       const noMatch = section === 'tls' ? ROUTE_MESSAGES.noTls : ROUTE_MESSAGES.noTcp;
-      return { ok: false, message: `${noMatch} Wanted ${describeMatch(match)}; found ${describeL4Routes(routes)}.` };
+      return {
+        ok: false,
+        message: `${noMatch} Wanted ${describeMatch(match)}; found ${describeL4Routes(routes)}.`,
+      };
     }
     found.forEach((index) => indexes.add(index));
   }
@@ -137,8 +148,10 @@ function locateDestinations(spec: TrafficSpec, destinations: RouteDestination[])
   const canary = positionsOf(destinations, canaryService, spec.namespace);
   const stable = positionsOf(destinations, stableService, spec.namespace);
   const found = `found destinations: ${describeDestinations(destinations)}`;
-  if (canary.length === 0) return { ok: false, message: `${ROUTE_MESSAGES.canaryMissing(canaryService)} (${found})` };
-  if (stable.length === 0) return { ok: false, message: `${ROUTE_MESSAGES.stableMissing(stableService)} (${found})` };
+  if (canary.length === 0)
+    return { ok: false, message: `${ROUTE_MESSAGES.canaryMissing(canaryService)} (${found})` };
+  if (stable.length === 0)
+    return { ok: false, message: `${ROUTE_MESSAGES.stableMissing(stableService)} (${found})` };
   if (canary.length > 1 || stable.length > 1) {
     return {
       ok: false,
@@ -152,7 +165,9 @@ function locateDestinations(spec: TrafficSpec, destinations: RouteDestination[])
       ok: false,
       message: `destination ${weighted
         .map((d) => `'${d.destination?.host ?? '(no host)'}' has weight ${d.weight}`)
-        .join(', ')}, but only the stable service '${stableService}' and canary service '${canaryService}' may carry traffic in a managed route; set the other weights to 0`,
+        .join(
+          ', ',
+        )}, but only the stable service '${stableService}' and canary service '${canaryService}' may carry traffic in a managed route; set the other weights to 0`,
     };
   }
   return { ok: true, value: { stable: stable[0] as number, canary: canary[0] as number } };
@@ -170,5 +185,7 @@ function positionsOf(destinations: RouteDestination[], service: string, namespac
 
 function describeDestinations(destinations: RouteDestination[]): string {
   if (destinations.length === 0) return 'none';
-  return destinations.map((d) => `${d.destination?.host ?? '(no host)'}=${d.weight ?? '(no weight)'}`).join(', ');
+  return destinations
+    .map((d) => `${d.destination?.host ?? '(no host)'}=${d.weight ?? '(no weight)'}`)
+    .join(', ');
 }

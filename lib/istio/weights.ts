@@ -6,11 +6,16 @@
 import type { TrafficSpec, VirtualServiceRef } from '../spec/rollout.js';
 import { formatRef, type ObjectRef } from '../spec/references.js';
 import type { RouteDestination, VirtualService } from '../spec/virtualservice.js';
-import { describeRoute, selectManagedRoutes, type ManagedRoute, type RouteProblem, type Section } from './routes.js';
+import {
+  describeRoute,
+  selectManagedRoutes,
+  type ManagedRoute,
+  type RouteProblem,
+  type Section,
+} from './routes.js';
 
 export type JsonPatchOperation =
-  | { op: 'test'; path: string; value: unknown }
-  | { op: 'replace' | 'add'; path: string; value: unknown };
+  { op: 'test'; path: string; value: unknown } | { op: 'replace' | 'add'; path: string; value: unknown };
 
 export interface RouteWeights {
   section: Section;
@@ -37,7 +42,9 @@ export interface PlanError extends RouteProblem {
 export type PlanResult = { ok: true; plans: VirtualServicePlan[] } | { ok: false; errors: PlanError[] };
 
 export function formatPlanError(error: PlanError): string {
-  const where = error.route ? `VirtualService ${error.virtualService}, ${error.route}` : `VirtualService ${error.virtualService}`;
+  const where = error.route
+    ? `VirtualService ${error.virtualService}, ${error.route}`
+    : `VirtualService ${error.virtualService}`;
   return `${where}: ${error.message}`;
 }
 
@@ -52,11 +59,20 @@ export function findVirtualService(
 }
 
 /** Plans every VirtualService the Rollout names, in its order; all problems are reported, none half-planned. */
-export function plan(spec: TrafficSpec, virtualServices: readonly VirtualService[], weight: number): PlanResult {
+export function plan(
+  spec: TrafficSpec,
+  virtualServices: readonly VirtualService[],
+  weight: number,
+): PlanResult {
   if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
     return {
       ok: false,
-      errors: [{ virtualService: '(all)', message: `canary weight must be a whole number from 0 to 100, found ${weight}` }],
+      errors: [
+        {
+          virtualService: '(all)',
+          message: `canary weight must be a whole number from 0 to 100, found ${weight}`,
+        },
+      ],
     };
   }
   const plans: VirtualServicePlan[] = [];
@@ -78,10 +94,16 @@ export function planOne(
 ): { ok: true; plan: VirtualServicePlan } | { ok: false; errors: PlanError[] } {
   const name = formatRef(ref);
   if (!vs) {
-    return { ok: false, errors: [{ virtualService: name, message: `VirtualService not found (referenced as '${ref.reference}')` }] };
+    return {
+      ok: false,
+      errors: [
+        { virtualService: name, message: `VirtualService not found (referenced as '${ref.reference}')` },
+      ],
+    };
   }
   const selection = selectManagedRoutes(spec, ref, vs);
-  if (!selection.ok) return { ok: false, errors: selection.problems.map((problem) => ({ virtualService: name, ...problem })) };
+  if (!selection.ok)
+    return { ok: false, errors: selection.problems.map((problem) => ({ virtualService: name, ...problem })) };
 
   const result = structuredClone(vs);
   const patch: JsonPatchOperation[] = [];
@@ -94,7 +116,11 @@ export function planOne(
       if (entry.weight === desired[role]) continue;
       const path = `/spec/${managed.section}/${managed.index}/route/${position}`;
       patch.push({ op: 'test', path: `${path}/destination`, value: entry.destination });
-      patch.push({ op: entry.weight === undefined ? 'add' : 'replace', path: `${path}/weight`, value: desired[role] });
+      patch.push({
+        op: entry.weight === undefined ? 'add' : 'replace',
+        path: `${path}/weight`,
+        value: desired[role],
+      });
       entry.weight = desired[role];
     }
   }
@@ -106,13 +132,26 @@ export function planOne(
       errors: [
         {
           virtualService: name,
-          route: describeRoute(unbalanced.section, unbalanced.index, result.spec[unbalanced.section]?.[unbalanced.index]),
+          route: describeRoute(
+            unbalanced.section,
+            unbalanced.index,
+            result.spec[unbalanced.section]?.[unbalanced.index],
+          ),
           message: `weights would sum to ${sumOfWeights(result, unbalanced)}, not 100; nothing written`,
         },
       ],
     };
   }
-  return { ok: true, plan: { ref: { namespace: ref.namespace, name: ref.name }, patch, result, changed: patch.length > 0, routes } };
+  return {
+    ok: true,
+    plan: {
+      ref: { namespace: ref.namespace, name: ref.name },
+      patch,
+      result,
+      changed: patch.length > 0,
+      routes,
+    },
+  };
 }
 
 /** The weights a Rollout's managed routes carry now, for `rollouts get` and the runner's observation. */
@@ -123,7 +162,10 @@ export function readWeights(
 ): { ok: true; routes: RouteWeights[] } | { ok: false; errors: PlanError[] } {
   const selection = selectManagedRoutes(spec, ref, vs);
   if (!selection.ok) {
-    return { ok: false, errors: selection.problems.map((problem) => ({ virtualService: formatRef(ref), ...problem })) };
+    return {
+      ok: false,
+      errors: selection.problems.map((problem) => ({ virtualService: formatRef(ref), ...problem })),
+    };
   }
   return { ok: true, routes: selection.routes.map((managed) => weightsOf(vs, managed)) };
 }

@@ -17,7 +17,8 @@ export function parseDurationSeconds(value: unknown): DurationResult {
     return { ok: false, message: `Duration must be a number or a string, found ${describe(value)}` };
   }
   const text = value.trim();
-  if (text.startsWith('-')) return { ok: false, message: `Duration needs to be greater than 0, found '${value}'` };
+  if (text.startsWith('-'))
+    return { ok: false, message: `Duration needs to be greater than 0, found '${value}'` };
   if (SECONDS_PATTERN.test(text)) return { ok: true, seconds: Number(text) };
   const units = UNITS_PATTERN.exec(text);
   if (text === '' || !units) {
@@ -34,7 +35,11 @@ export function formatDuration(totalSeconds: number): string {
   const hours = Math.floor(totalSeconds / 3600);
   const minutes = Math.floor((totalSeconds % 3600) / 60);
   const seconds = totalSeconds % 60;
-  const parts = [hours ? `${hours}h` : '', minutes ? `${minutes}m` : '', seconds || totalSeconds === 0 ? `${seconds}s` : ''];
+  const parts = [
+    hours ? `${hours}h` : '',
+    minutes ? `${minutes}m` : '',
+    seconds || totalSeconds === 0 ? `${seconds}s` : '',
+  ];
   return parts.join('');
 }
 

@@ -21,7 +21,14 @@ export const MESSAGES = {
 } as const;
 
 const SUPPORTED_ACTIONS = ['setWeight', 'pause'] as const;
-const ARGO_ONLY_ACTIONS = ['setCanaryScale', 'analysis', 'experiment', 'setHeaderRoute', 'setMirrorRoute', 'plugin'];
+const ARGO_ONLY_ACTIONS = [
+  'setCanaryScale',
+  'analysis',
+  'experiment',
+  'setHeaderRoute',
+  'setMirrorRoute',
+  'plugin',
+];
 
 export interface TlsRouteMatch {
   port?: number;
@@ -91,7 +98,8 @@ const stepSchema = z.record(z.string(), z.unknown()).superRefine((step, ctx) => 
     });
   }
   const unknown = actions.filter(
-    (action) => !ARGO_ONLY_ACTIONS.includes(action) && !(SUPPORTED_ACTIONS as readonly string[]).includes(action),
+    (action) =>
+      !ARGO_ONLY_ACTIONS.includes(action) && !(SUPPORTED_ACTIONS as readonly string[]).includes(action),
   );
   for (const action of unknown) {
     ctx.addIssue({ code: 'custom', path: [action], message: `unknown step action '${action}'` });
@@ -117,7 +125,11 @@ const stepSchema = z.record(z.string(), z.unknown()).superRefine((step, ctx) => 
   if ('pause' in step) {
     const pause = step.pause ?? {};
     if (typeof pause !== 'object' || Array.isArray(pause)) {
-      ctx.addIssue({ code: 'custom', path: ['pause'], message: 'pause must be an object: {} or {duration: 10m}' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pause'],
+        message: 'pause must be an object: {} or {duration: 10m}',
+      });
     } else if ('duration' in pause) {
       const parsed = parseDurationSeconds((pause as { duration: unknown }).duration);
       if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['pause', 'duration'], message: parsed.message });
@@ -147,7 +159,11 @@ const canarySchema = z
             });
           }
           if (multiple && istio.virtualServices?.length === 0) {
-            ctx.addIssue({ code: 'custom', path: ['virtualServices'], message: 'must list at least one VirtualService' });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['virtualServices'],
+              message: 'must list at least one VirtualService',
+            });
           }
           if (istio.destinationRule !== undefined) {
             ctx.addIssue({
@@ -163,7 +179,8 @@ const canarySchema = z
   })
   .superRefine((canary, ctx) => {
     for (const field of ['canaryService', 'stableService'] as const) {
-      if (!canary[field]?.trim()) ctx.addIssue({ code: 'custom', path: [field], message: MESSAGES.trafficRouting });
+      if (!canary[field]?.trim())
+        ctx.addIssue({ code: 'custom', path: [field], message: MESSAGES.trafficRouting });
     }
     if (canary.canaryService && canary.canaryService === canary.stableService) {
       ctx.addIssue({
@@ -219,7 +236,11 @@ export function parseTrafficSpec(document: unknown): ParseResult<TrafficSpec> {
   const parsed = trafficSpecSchema.safeParse(document);
   if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
   const { metadata, spec } = parsed.data;
-  return finish({ name: metadata.name, namespace: metadata.namespace, canary: normaliseCanary(spec.strategy.canary, metadata.namespace) });
+  return finish({
+    name: metadata.name,
+    namespace: metadata.namespace,
+    canary: normaliseCanary(spec.strategy.canary, metadata.namespace),
+  });
 }
 
 /** For `apply` and `lint`: the whole Rollout. */
@@ -307,7 +328,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     const path = formatPath(issue.path);
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    const message =
+      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
     return path ? `${path}: ${message}` : message;
   });
 }

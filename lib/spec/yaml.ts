@@ -9,7 +9,9 @@ export function parseYamlDocuments(text: string, source: string): DocumentsResul
   parseAllDocuments(text).forEach((document, index) => {
     for (const error of document.errors) {
       const line = error.linePos?.[0]?.line;
-      errors.push(`${source}: document ${index + 1}${line ? `, line ${line}` : ''}: ${error.message.split('\n')[0]}`);
+      errors.push(
+        `${source}: document ${index + 1}${line ? `, line ${line}` : ''}: ${error.message.split('\n')[0]}`,
+      );
     }
     const value: unknown = document.toJS();
     if (value !== null && value !== undefined) documents.push(value);

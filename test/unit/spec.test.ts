@@ -33,9 +33,12 @@ describe('pause durations', () => {
     expect(!result.ok && result.message).toContain('Duration needs to be greater than 0');
   });
 
-  it.each([['ten minutes'], ['10x'], ['1.5h'], [''], ['m'], [1.5], [null], [[1]], [{}]])('rejects %p', (input) => {
-    expect(parseDurationSeconds(input).ok).toBe(false);
-  });
+  it.each([['ten minutes'], ['10x'], ['1.5h'], [''], ['m'], [1.5], [null], [[1]], [{}]])(
+    'rejects %p',
+    (input) => {
+      expect(parseDurationSeconds(input).ok).toBe(false);
+    },
+  );
 });
 
 describe('VirtualService references', () => {
@@ -66,7 +69,10 @@ describe('the Rollout spec', () => {
         steps: [{ setWeight: 5 }, { pause: {} }, { setWeight: 50 }, { pause: { durationSeconds: 30 } }],
       },
     });
-    expect(result.value.canary.virtualServices.map((vs) => vs.name)).toEqual(['rollouts-demo-vsvc1', 'rollouts-demo-vsvc2']);
+    expect(result.value.canary.virtualServices.map((vs) => vs.name)).toEqual([
+      'rollouts-demo-vsvc1',
+      'rollouts-demo-vsvc2',
+    ]);
   });
 
   it('defaults namespace, cluster, deadline and scale-down delay', () => {
@@ -93,14 +99,21 @@ describe('the Rollout spec', () => {
     expect(result.ok && result.value.canary.virtualServices).toHaveLength(1);
   });
 
-  it.each([[-1], [101], [5.5], ['5']])('rejects setWeight %p with the field path and Argo wording', (weight) => {
-    const errors = errorsFor((doc) => (doc.spec.strategy.canary.steps[2].setWeight = weight));
-    expect(errors).toEqual([expect.stringContaining(`spec.strategy.canary.steps[2].setWeight: ${MESSAGES.setWeight}`)]);
-  });
+  it.each([[-1], [101], [5.5], ['5']])(
+    'rejects setWeight %p with the field path and Argo wording',
+    (weight) => {
+      const errors = errorsFor((doc) => (doc.spec.strategy.canary.steps[2].setWeight = weight));
+      expect(errors).toEqual([
+        expect.stringContaining(`spec.strategy.canary.steps[2].setWeight: ${MESSAGES.setWeight}`),
+      ]);
+    },
+  );
 
   it('rejects a garbage pause duration with its path', () => {
     const errors = errorsFor((doc) => (doc.spec.strategy.canary.steps[3].pause.duration = 'soon'));
-    expect(errors).toEqual([expect.stringMatching(/^spec\.strategy\.canary\.steps\[3\]\.pause\.duration: invalid duration 'soon'/)]);
+    expect(errors).toEqual([
+      expect.stringMatching(/^spec\.strategy\.canary\.steps\[3\]\.pause\.duration: invalid duration 'soon'/),
+    ]);
   });
 
   it('rejects a negative pause duration', () => {
@@ -121,7 +134,9 @@ describe('the Rollout spec', () => {
 
   it('names Argo actions it does not run instead of ignoring them', () => {
     const errors = errorsFor((doc) => (doc.spec.strategy.canary.steps[1] = { analysis: { templates: [] } }));
-    expect(errors).toEqual([expect.stringContaining("steps[1].analysis: step action 'analysis' is not supported")]);
+    expect(errors).toEqual([
+      expect.stringContaining("steps[1].analysis: step action 'analysis' is not supported"),
+    ]);
   });
 
   it('requires exactly one of virtualService and virtualServices', () => {
@@ -129,7 +144,11 @@ describe('the Rollout spec', () => {
       const istio = doc.spec.strategy.canary.trafficRouting.istio;
       istio.virtualService = istio.virtualServices[0];
     });
-    expect(both).toEqual([expect.stringContaining('trafficRouting.istio: exactly one of virtualService or virtualServices must be set, found both')]);
+    expect(both).toEqual([
+      expect.stringContaining(
+        'trafficRouting.istio: exactly one of virtualService or virtualServices must be set, found both',
+      ),
+    ]);
     const neither = errorsFor((doc) => delete doc.spec.strategy.canary.trafficRouting.istio.virtualServices);
     expect(neither[0]).toContain('found neither');
   });
@@ -138,12 +157,20 @@ describe('the Rollout spec', () => {
     const missing = errorsFor((doc) => delete doc.spec.strategy.canary.canaryService);
     expect(missing).toEqual([`spec.strategy.canary.canaryService: ${MESSAGES.trafficRouting}`]);
     const same = errorsFor((doc) => (doc.spec.strategy.canary.canaryService = 'rollouts-demo-stable'));
-    expect(same).toEqual([expect.stringContaining(`spec.strategy.canary.stableService: ${MESSAGES.duplicatedServices}`)]);
+    expect(same).toEqual([
+      expect.stringContaining(`spec.strategy.canary.stableService: ${MESSAGES.duplicatedServices}`),
+    ]);
   });
 
   it('requires unique VirtualService names, comparing resolved namespaces', () => {
-    const errors = errorsFor((doc) => (doc.spec.strategy.canary.trafficRouting.istio.virtualServices[1].name = 'rollouts-demo-vsvc1.default'));
-    expect(errors).toEqual([expect.stringContaining('virtualServices[1].name: VirtualService names must be unique')]);
+    const errors = errorsFor(
+      (doc) =>
+        (doc.spec.strategy.canary.trafficRouting.istio.virtualServices[1].name =
+          'rollouts-demo-vsvc1.default'),
+    );
+    expect(errors).toEqual([
+      expect.stringContaining('virtualServices[1].name: VirtualService names must be unique'),
+    ]);
   });
 
   it('requires the workload for apply but not for preview', () => {

@@ -1,0 +1,27 @@
+/**
+ * A reference RFC 6902 applier for the ops the planner emits (test, add, replace), so tests can
+ * check that a patch turns the input into the planned result. It throws on a failed test like
+ * the API server answers 422.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { JsonPatchOperation } from '../../lib/istio/weights.js';
+
+export function applyPatch<T>(document: T, patch: JsonPatchOperation[]): T {
+  const result = structuredClone(document) as unknown;
+  for (const operation of patch) {
+    const segments = operation.path.split('/').slice(1);
+    const last = segments.pop() as string;
+    const parent = segments.reduce<any>((node, segment) => node?.[segment], result);
+    if (parent === undefined) throw new Error(`path not found: ${operation.path}`);
+    if (operation.op === 'test') {
+      if (!isDeepStrictEqual(parent[last], operation.value))
+        throw new Error(`test failed at ${operation.path}`);
+    } else if (operation.op === 'replace') {
+      if (!(last in parent)) throw new Error(`replace of a missing member at ${operation.path}`);
+      parent[last] = operation.value;
+    } else {
+      parent[last] = operation.value;
+    }
+  }
+  return result as T;
+}
