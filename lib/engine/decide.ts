@@ -32,6 +32,18 @@ export function markInvalidSpec(status: RolloutStatus, message: string): Rollout
   return { ...status, phase: 'InvalidSpec', message };
 }
 
+/** Once the references check out again, carry on from where the rollout was. */
+export function recoverFromInvalidSpec(status: RolloutStatus): RolloutStatus {
+  if (status.phase !== 'InvalidSpec') return status;
+  return status.canaryImage
+    ? {
+        ...status,
+        phase: 'Progressing',
+        message: `references are valid again; resuming step ${status.stepIndex + 1}`,
+      }
+    : { ...status, phase: 'Healthy', message: 'references are valid' };
+}
+
 class Pass {
   readonly actions: Action[] = [];
   wakeAt: number | null = null;

@@ -1,0 +1,96 @@
+/**
+ * Which Kubernetes API a Rollout's `spec.cluster` means: a kubeconfig context (local mode, any
+ * cluster) or an EKS cluster found by DescribeCluster and reached with a fresh IAM token.
+ */
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { fromTemporaryCredentials, fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { DeploymentClient } from './deployments.js';
+import { eksToken, TOKEN_REFRESH_MS } from './eks-token.js';
+import { KubeHttp } from './http.js';
+import { VirtualServiceClient } from './virtualservices.js';
+
+export type ClusterTarget =
+  | { name: string; kubeconfig: { path: string; context?: string } }
+  | { name: string; eks: { clusterName: string; region: string; roleArn?: string } };
+
+export interface ClusterClient {
+  deployments: DeploymentClient;
+  virtualServices: VirtualServiceClient;
+}
+
+export class ClusterConnections {
+  private readonly cache = new Map<string, { client: ClusterClient; expiresAt: number }>();
+
+  constructor(
+    private readonly targets: ClusterTarget[],
+    private readonly eks: (region: string) => EKSClient = (region) => new EKSClient({ region }),
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async get(name: string): Promise<ClusterClient> {
+    const cached = this.cache.get(name);
+    if (cached && cached.expiresAt > this.clock()) return cached.client;
+    const target = this.targets.find((t) => t.name === name);
+    if (!target) {
+      throw new Error(
+        `cluster '${name}' is not registered (known: ${this.targets.map((t) => t.name).join(', ') || 'none'})`,
+      );
+    }
+    const config =
+      'kubeconfig' in target
+        ? fromKubeconfig(target.kubeconfig.path, target.kubeconfig.context)
+        : await this.fromEks(target.eks);
+    const http = new KubeHttp(config);
+    const client = {
+      deployments: new DeploymentClient(http),
+      virtualServices: new VirtualServiceClient(http),
+    };
+    this.cache.set(name, {
+      client,
+      expiresAt: 'kubeconfig' in target ? Number.POSITIVE_INFINITY : this.clock() + TOKEN_REFRESH_MS,
+    });
+    return client;
+  }
+
+  private async fromEks(target: {
+    clusterName: string;
+    region: string;
+    roleArn?: string;
+  }): Promise<KubeConfig> {
+    const { cluster } = await this.eks(target.region).send(
+      new DescribeClusterCommand({ name: target.clusterName }),
+    );
+    if (!cluster?.endpoint || !cluster.certificateAuthority?.data) {
+      throw new Error(
+        `EKS cluster ${target.clusterName} in ${target.region} has no endpoint or CA yet (status ${cluster?.status ?? 'unknown'})`,
+      );
+    }
+    const credentials: AwsCredentialIdentityProvider = target.roleArn
+      ? fromTemporaryCredentials({
+          params: { RoleArn: target.roleArn, RoleSessionName: 'serverless-rollouts' },
+        })
+      : fromNodeProviderChain();
+    const token = await eksToken({ clusterName: target.clusterName, region: target.region, credentials });
+    return eksKubeConfig(target.clusterName, cluster.endpoint, cluster.certificateAuthority.data, token);
+  }
+}
+
+export function eksKubeConfig(name: string, server: string, caData: string, token: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name, server, caData, skipTLSVerify: false }],
+    users: [{ name: 'serverless-rollouts', token }],
+    contexts: [{ name, cluster: name, user: 'serverless-rollouts' }],
+    currentContext: name,
+  });
+  return config;
+}
+
+function fromKubeconfig(path: string, context: string | undefined): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromFile(path);
+  if (context) config.setCurrentContext(context);
+  return config;
+}

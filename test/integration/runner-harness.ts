@@ -1,0 +1,132 @@
+/** A store on DynamoDB Local and a runner against the test control plane, for one test file. */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RolloutStatus } from '../../lib/engine/types.js';
+import { readWeights, type RouteWeights } from '../../lib/istio/weights.js';
+import { ClusterConnections } from '../../lib/kube/clusters.js';
+import { VirtualServiceClient } from '../../lib/kube/virtualservices.js';
+import { MemoryPublisher } from '../../lib/runner/events.js';
+import { runPass } from '../../lib/runner/pass.js';
+import type { RunnerDeps } from '../../lib/runner/process-rollout.js';
+import type { WakeupScheduler } from '../../lib/runner/wakeups.js';
+import { parseRollout, type Rollout } from '../../lib/spec/rollout.js';
+import { RolloutStore, keyOf } from '../../lib/store/repository.js';
+import { createTableInput } from '../../lib/store/table.js';
+import type { StoredRollout } from '../../lib/store/types.js';
+import { readDocuments } from '../unit/fixtures.js';
+import { admin, kubeconfig } from './sandbox.js';
+
+export function dynamoClient(): DynamoDBClient {
+  const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: run integration tests through jest');
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+export async function createStore(): Promise<RolloutStore> {
+  const client = dynamoClient();
+  const tableName = `rollouts-${randomBytes(4).toString('hex')}`;
+  await client.send(new CreateTableCommand(createTableInput(tableName)));
+  return new RolloutStore(client, tableName);
+}
+
+export function clusters(): ClusterConnections {
+  return new ClusterConnections([
+    { name: 'default', kubeconfig: { path: process.env.TEST_KUBECONFIG as string, context: 'runner' } },
+  ]);
+}
+
+export const noWakeups: WakeupScheduler = { schedule: async () => undefined };
+
+export function runnerDeps(
+  store: RolloutStore,
+  owner = 'runner-a',
+  overrides: Partial<RunnerDeps> = {},
+): RunnerDeps & { events: MemoryPublisher } {
+  return {
+    store,
+    clusters: clusters(),
+    events: new MemoryPublisher(),
+    wakeups: noWakeups,
+    owner,
+    clock: Date.now,
+    engine: { pollSeconds: 0.2, resyncSeconds: 1 },
+    ...overrides,
+  } as RunnerDeps & { events: MemoryPublisher };
+}
+
+/** The demo Rollout in `namespace`, with the timed pause shortened for tests. */
+export function demoRolloutIn(namespace: string, change: (doc: any) => void = () => {}): Rollout {
+  const doc = structuredClone(readDocuments('examples/istio-demo/rollout.yaml')[0]) as any;
+  doc.metadata.namespace = namespace;
+  doc.spec.strategy.canary.steps[3].pause.duration = '2s';
+  doc.spec.strategy.canary.abortScaleDownDelaySeconds = 2;
+  change(doc);
+  const parsed = parseRollout(doc);
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  return parsed.value;
+}
+
+/** Runs passes for one Rollout until `done` holds for its stored state. */
+export async function passUntil(
+  deps: RunnerDeps,
+  rollout: Rollout,
+  done: (stored: StoredRollout) => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<StoredRollout> {
+  const key = keyOf(rollout);
+  const deadline = Date.now() + timeoutMs;
+  let last: StoredRollout | undefined;
+  while (Date.now() < deadline) {
+    await runPass(deps, { only: [key] });
+    last = await deps.store.get(key);
+    if (last && (await done(last))) return last;
+    await sleep(150);
+  }
+  throw new Error(
+    `timed out waiting for ${what}; last status ${JSON.stringify(last?.status)} error ${last?.lastError ?? 'none'} (control plane logs: ${process.env.TEST_CLUSTER_LOG})`,
+  );
+}
+
+export const phase = (expected: RolloutStatus['phase']) => (stored: StoredRollout) =>
+  stored.status.phase === expected;
+
+/** Every managed route's [stable, canary] weights, per VirtualService, read as the admin. */
+export async function routeWeights(rollout: Rollout): Promise<Record<string, [string, number, number][]>> {
+  const client = new VirtualServiceClient(admin());
+  const result: Record<string, [string, number, number][]> = {};
+  for (const ref of rollout.canary.virtualServices) {
+    const read = readWeights(rollout, ref, await client.get(ref));
+    if (!read.ok) throw new Error(JSON.stringify(read.errors));
+    result[ref.name] = read.routes.map((route: RouteWeights) => [route.section, route.stable, route.canary]);
+  }
+  return result;
+}
+
+export function everyRoute(stable: number, canary: number): Record<string, [string, number, number][]> {
+  const routes: [string, number, number][] = [
+    ['http', stable, canary],
+    ['tls', stable, canary],
+    ['tcp', stable, canary],
+  ];
+  return { 'rollouts-demo-vsvc1': routes, 'rollouts-demo-vsvc2': routes };
+}
+
+export async function deployment(namespace: string, name: string) {
+  const { body } = await admin().send<any>(
+    'GET',
+    `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`,
+  );
+  return {
+    image: body.spec.template.spec.containers[0].image as string,
+    replicas: body.spec.replicas as number,
+    available: (body.status?.availableReplicas ?? 0) as number,
+  };
+}
+
+export { kubeconfig };
