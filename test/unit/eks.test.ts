@@ -1,0 +1,96 @@
+import { describe, expect, it } from '@jest/globals';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ClusterConnections, eksKubeConfig } from '../../lib/kube/clusters.js';
+import { eksToken, TOKEN_PREFIX } from '../../lib/kube/eks-token.js';
+
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+};
+const now = new Date('2026-11-25T12:00:00Z');
+
+function decode(token: string): URL {
+  expect(token.startsWith(TOKEN_PREFIX)).toBe(true);
+  const encoded = token.slice(TOKEN_PREFIX.length);
+  expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
+  return new URL(Buffer.from(encoded, 'base64url').toString('utf8'));
+}
+
+describe('EKS tokens', () => {
+  it('are k8s-aws-v1. plus an unpadded base64url presigned STS GetCallerIdentity URL', async () => {
+    const url = decode(await eksToken({ clusterName: 'prod-eks', region: 'eu-west-1', credentials, now }));
+    expect(url.origin).toBe('https://sts.eu-west-1.amazonaws.com');
+    expect(url.pathname).toBe('/');
+    const query = Object.fromEntries(url.searchParams);
+    expect(query).toMatchObject({
+      Action: 'GetCallerIdentity',
+      Version: '2011-06-15',
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Credential': 'AKIDEXAMPLE/20261125/eu-west-1/sts/aws4_request',
+      'X-Amz-Date': '20261125T120000Z',
+      'X-Amz-Expires': '60',
+      'X-Amz-SignedHeaders': 'host;x-k8s-aws-id',
+    });
+    expect(query['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('sign the cluster name: another cluster gives another signature', async () => {
+    const a = decode(await eksToken({ clusterName: 'a', region: 'us-east-1', credentials, now }));
+    const again = decode(await eksToken({ clusterName: 'a', region: 'us-east-1', credentials, now }));
+    const b = decode(await eksToken({ clusterName: 'b', region: 'us-east-1', credentials, now }));
+    expect(a.searchParams.get('X-Amz-Signature')).toBe(again.searchParams.get('X-Amz-Signature'));
+    expect(a.searchParams.get('X-Amz-Signature')).not.toBe(b.searchParams.get('X-Amz-Signature'));
+  });
+
+  it('carry a session token when the credentials have one', async () => {
+    const url = decode(
+      await eksToken({
+        clusterName: 'a',
+        region: 'us-east-1',
+        credentials: { ...credentials, sessionToken: 'SESSION' },
+        now,
+      }),
+    );
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('SESSION');
+  });
+});
+
+describe('EKS clusters', () => {
+  it('are reached at the endpoint and CA that DescribeCluster returns, with a bearer token', async () => {
+    const eks = mockClient(EKSClient);
+    eks.on(DescribeClusterCommand, { name: 'prod-eks' }).resolves({
+      cluster: {
+        name: 'prod-eks',
+        endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+        certificateAuthority: { data: 'Q0EK' },
+        status: 'ACTIVE',
+      },
+    });
+    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+    const connections = new ClusterConnections(
+      [{ name: 'prod', eks: { clusterName: 'prod-eks', region: 'eu-west-1' } }],
+      () => new EKSClient({ region: 'eu-west-1' }),
+    );
+    await connections.get('prod');
+    expect(eks.commandCalls(DescribeClusterCommand).map((call) => call.args[0].input)).toEqual([
+      { name: 'prod-eks' },
+    ]);
+    await connections.get('prod');
+    expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
+    eks.restore();
+  });
+
+  it('fail clearly when the cluster is not registered', async () => {
+    await expect(new ClusterConnections([]).get('nope')).rejects.toThrow(
+      "cluster 'nope' is not registered (known: none)",
+    );
+  });
+
+  it('build a kubeconfig with the token as the user', () => {
+    const config = eksKubeConfig('c', 'https://x', 'Q0EK', 'k8s-aws-v1.abc');
+    expect(config.getCurrentCluster()).toMatchObject({ server: 'https://x', caData: 'Q0EK' });
+    expect(config.getCurrentUser()?.token).toBe('k8s-aws-v1.abc');
+  });
+});
