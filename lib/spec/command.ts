@@ -1,0 +1,25 @@
+/** Commands as they arrive from the CLI, the command bus or a webhook: validated before anything is queued. */
+import { z } from 'zod';
+import type { Command } from '../engine/types.js';
+
+export const commandSchema: z.ZodType<Command> = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('setImage'),
+    image: z
+      .string()
+      .trim()
+      .min(1)
+      .max(1024)
+      .regex(/^[^\s]+$/, 'must not contain spaces'),
+  }),
+  z.object({ kind: z.literal('promote') }),
+  z.object({ kind: z.literal('promoteFull') }),
+  z.object({ kind: z.literal('abort') }),
+  z.object({ kind: z.literal('retry') }),
+]);
+
+export const rolloutKeySchema = z.object({
+  cluster: z.string().min(1).default('default'),
+  namespace: z.string().min(1).default('default'),
+  name: z.string().min(1),
+});
