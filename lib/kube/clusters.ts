@@ -6,14 +6,13 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { fromTemporaryCredentials, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { ClusterTarget } from '../spec/clusters.js';
 import { DeploymentClient } from './deployments.js';
 import { eksToken, TOKEN_REFRESH_MS } from './eks-token.js';
 import { KubeHttp } from './http.js';
 import { VirtualServiceClient } from './virtualservices.js';
 
-export type ClusterTarget =
-  | { name: string; kubeconfig: { path: string; context?: string } }
-  | { name: string; eks: { clusterName: string; region: string; roleArn?: string } };
+export type { ClusterTarget };
 
 export interface ClusterClient {
   deployments: DeploymentClient;

@@ -1,6 +1,9 @@
 /** The cluster registry: which Kubernetes API each Rollout's `spec.cluster` names. Shared by CDK and the runner. */
 import { z } from 'zod';
-import type { ClusterTarget } from '../kube/clusters.js';
+
+export type ClusterTarget =
+  | { name: string; kubeconfig: { path: string; context?: string } }
+  | { name: string; eks: { clusterName: string; region: string; roleArn?: string } };
 
 const clusterName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label');
 
