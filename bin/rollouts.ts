@@ -7,12 +7,31 @@ import { parseArgs } from 'node:util';
 import { lint } from '../lib/cli/lint.js';
 import type { SourceFile } from '../lib/cli/manifests.js';
 import { preview, type OutputFormat } from '../lib/cli/preview.js';
+import { connect, type Connection } from '../lib/cli/connection.js';
+import { applyFiles, get, history, list, sendCommand, setImageCommand, type CommandOutput } from '../lib/cli/store-commands.js';
+import type { Command } from '../lib/engine/types.js';
+import type { RolloutKey } from '../lib/store/types.js';
 
 const USAGE = `usage: rollouts <command> [flags]
 
 Commands that read files only:
   lint -f rollout.yaml [--virtualservice vs.yaml ...]
   preview -f rollout.yaml --virtualservice vs.yaml [...] --weight N [-o yaml|json]
+
+Commands on the store (local mode from 'npm start', or ROLLOUTS_TABLE for a deployed stack):
+  apply -f rollout.yaml
+  list
+  get NAME [--watch]
+  set image NAME CONTAINER=IMAGE
+  promote NAME [--full]
+  abort NAME
+  retry NAME
+  history NAME
+  Flags: -n/--namespace NS (default "default"), --cluster NAME (default "default"), --table T, --endpoint URL
+
+Local mode:
+  dev [--kubeconfig FILE --context NAME]   run everything on this machine (npm start)
+  demo                                     the seed's scenario, unattended (npm run demo)
 `;
 
 class UsageError extends Error {}
@@ -81,9 +100,86 @@ function runPreview(args: string[]): number {
   return 0;
 }
 
+const STORE_FLAGS = {
+  namespace: { type: 'string', short: 'n' },
+  cluster: { type: 'string' },
+  table: { type: 'string' },
+  endpoint: { type: 'string' },
+  watch: { type: 'boolean', short: 'w' },
+  full: { type: 'boolean' },
+  filename: { type: 'string', short: 'f', multiple: true },
+} as const;
+
+function storeArgs(args: string[]) {
+  const { values, positionals } = parseArgs({ args, options: STORE_FLAGS, allowPositionals: true, strict: true });
+  const key = (name: string | undefined): RolloutKey => {
+    if (!name) throw new UsageError('the rollout NAME is required');
+    return { cluster: values.cluster ?? 'default', namespace: values.namespace ?? 'default', name };
+  };
+  return { values, positionals, key };
+}
+
+function emit(output: CommandOutput): number {
+  if (output.ok) process.stdout.write(output.stdout);
+  else process.stderr.write(output.stderr);
+  return output.ok ? 0 : 1;
+}
+
+async function withStore(args: string[], run: (connection: Connection, parsed: ReturnType<typeof storeArgs>) => Promise<CommandOutput>): Promise<number> {
+  const parsed = storeArgs(args);
+  let connection: Connection;
+  try {
+    connection = await connect({ table: parsed.values.table, endpoint: parsed.values.endpoint });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return emit(await run(connection, parsed));
+}
+
+async function runGet(args: string[]): Promise<number> {
+  const parsed = storeArgs(args);
+  if (!parsed.values.watch) return withStore(args, (connection) => get(connection, parsed.key(parsed.positionals[0])));
+  const connection = await connect({ table: parsed.values.table, endpoint: parsed.values.endpoint });
+  for (;;) {
+    const output = await get(connection, parsed.key(parsed.positionals[0]));
+    process.stdout.write(`\x1b[2J\x1b[H${output.ok ? output.stdout : output.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+const simple = (command: Command) => (args: string[]) =>
+  withStore(args, (connection, { positionals, key }) => sendCommand(connection, key(positionals[0]), command, Date.now()));
+
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   lint: runLint,
   preview: runPreview,
+  apply: (args) =>
+    withStore(args, (connection, { values }) => {
+      const files = (values.filename ?? []).map(readSource);
+      if (files.length === 0) throw new UsageError('-f rollout.yaml is required');
+      return applyFiles(connection, files, Date.now());
+    }),
+  list: (args) => withStore(args, (connection) => list(connection)),
+  get: runGet,
+  history: (args) => withStore(args, (connection, { positionals, key }) => history(connection, key(positionals[0]))),
+  promote: (args) =>
+    withStore(args, (connection, { values, positionals, key }) =>
+      sendCommand(connection, key(positionals[0]), values.full ? { kind: 'promoteFull' } : { kind: 'promote' }, Date.now()),
+    ),
+  abort: simple({ kind: 'abort' }),
+  retry: simple({ kind: 'retry' }),
+  set: (args) =>
+    withStore(args, async (connection, { positionals, key }) => {
+      const [what, name, assignment] = positionals;
+      if (what !== 'image' || !assignment) throw new UsageError('usage: rollouts set image NAME CONTAINER=IMAGE');
+      const stored = await connection.store.get(key(name));
+      if (!stored) return { ok: false, stderr: `rollout ${key(name).namespace}/${name} not found\n` };
+      const command = setImageCommand(stored, assignment);
+      if (typeof command === 'string') throw new UsageError(command);
+      return sendCommand(connection, key(name), command, Date.now());
+    }),
+  dev: async (args) => (await import('../lib/local/dev.js')).runDev(args),
+  demo: async (args) => (await import('../lib/local/demo.js')).runDemo(args),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { initialStatus } from '../engine/decide.js';
+import { canonicalRepository } from '../spec/images.js';
 import type { Command, RolloutStatus } from '../engine/types.js';
 import type { Rollout } from '../spec/rollout.js';
 import { DUE_SHARD, rolloutPartition, SORT_KEYS, TABLE } from './table.js';
@@ -38,8 +39,10 @@ export function formatKey(key: RolloutKey): string {
   return `${key.cluster}/${key.namespace}/${key.name}`;
 }
 
+/** Triggers are indexed by canonical `registry/repository`, the form pushes arrive in. */
 export function normaliseRepository(repository: string): string {
-  return repository.toLowerCase();
+  const { registry, repository: path } = canonicalRepository(repository);
+  return `${registry}/${path}`;
 }
 
 export interface SaveInput {

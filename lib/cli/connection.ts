@@ -1,0 +1,88 @@
+/**
+ * Where the CLI finds the store (and, in local mode, the cluster): flags, then environment, then
+ * the state file `rollouts dev` writes.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ClusterConnections } from '../kube/clusters.js';
+import { clusterRegistrySchema } from '../spec/clusters.js';
+import { RolloutStore } from '../store/repository.js';
+
+export const DEV_STATE_FILE = '.rollouts/dev.json';
+
+export const devStateSchema = z.object({
+  dynamodbEndpoint: z.string().url(),
+  tableName: z.string(),
+  webhookUrl: z.string().url(),
+  kubeconfig: z.string(),
+  clusters: clusterRegistrySchema,
+  pid: z.number(),
+});
+export type DevState = z.infer<typeof devStateSchema>;
+
+export interface Connection {
+  store: RolloutStore;
+  clusters?: ClusterConnections;
+  /** Tells the runner a command is waiting (AWS mode: an event on the bus). */
+  nudge?: (key: { cluster: string; namespace: string; name: string }) => Promise<void>;
+  describe: string;
+}
+
+export interface ConnectionFlags {
+  table?: string;
+  endpoint?: string;
+}
+
+export function readDevState(directory = process.cwd()): DevState | undefined {
+  const path = join(directory, DEV_STATE_FILE);
+  if (!existsSync(path)) return undefined;
+  const parsed = devStateSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  return parsed.success ? parsed.data : undefined;
+}
+
+export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
+  const table = flags.table ?? env.ROLLOUTS_TABLE;
+  if (table) {
+    const endpoint = flags.endpoint ?? env.ROLLOUTS_DYNAMODB_ENDPOINT;
+    const client = new DynamoDBClient(endpoint ? { endpoint } : {});
+    const bus = env.ROLLOUTS_EVENT_BUS;
+    return {
+      store: new RolloutStore(client, table),
+      describe: `table ${table}${endpoint ? ` at ${endpoint}` : ''}`,
+      ...(bus ? { nudge: await busNudge(bus) } : {}),
+    };
+  }
+  const dev = readDevState();
+  if (dev) {
+    const client = new DynamoDBClient({
+      endpoint: dev.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    return { store: new RolloutStore(client, dev.tableName), clusters: new ClusterConnections(dev.clusters), describe: `local mode (${dev.dynamodbEndpoint})` };
+  }
+  throw new Error(
+    `no store configured: start local mode with 'npm start' (it writes ${DEV_STATE_FILE}), or set ROLLOUTS_TABLE (and AWS credentials) for a deployed stack`,
+  );
+}
+
+async function busNudge(eventBusName: string) {
+  const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+  const client = new EventBridgeClient({});
+  return async (key: { cluster: string; namespace: string; name: string }) => {
+    await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: eventBusName,
+            Source: 'serverless-rollouts.cli',
+            DetailType: 'Rollout Command',
+            Detail: JSON.stringify({ cluster: key.cluster, namespace: key.namespace, rollout: key.name }),
+          },
+        ],
+      }),
+    );
+  };
+}
