@@ -8,7 +8,15 @@ import { lint } from '../lib/cli/lint.js';
 import type { SourceFile } from '../lib/cli/manifests.js';
 import { preview, type OutputFormat } from '../lib/cli/preview.js';
 import { connect, type Connection } from '../lib/cli/connection.js';
-import { applyFiles, get, history, list, sendCommand, setImageCommand, type CommandOutput } from '../lib/cli/store-commands.js';
+import {
+  applyFiles,
+  get,
+  history,
+  list,
+  sendCommand,
+  setImageCommand,
+  type CommandOutput,
+} from '../lib/cli/store-commands.js';
 import type { Command } from '../lib/engine/types.js';
 import type { RolloutKey } from '../lib/store/types.js';
 
@@ -111,7 +119,12 @@ const STORE_FLAGS = {
 } as const;
 
 function storeArgs(args: string[]) {
-  const { values, positionals } = parseArgs({ args, options: STORE_FLAGS, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: STORE_FLAGS,
+    allowPositionals: true,
+    strict: true,
+  });
   const key = (name: string | undefined): RolloutKey => {
     if (!name) throw new UsageError('the rollout NAME is required');
     return { cluster: values.cluster ?? 'default', namespace: values.namespace ?? 'default', name };
@@ -125,7 +138,10 @@ function emit(output: CommandOutput): number {
   return output.ok ? 0 : 1;
 }
 
-async function withStore(args: string[], run: (connection: Connection, parsed: ReturnType<typeof storeArgs>) => Promise<CommandOutput>): Promise<number> {
+async function withStore(
+  args: string[],
+  run: (connection: Connection, parsed: ReturnType<typeof storeArgs>) => Promise<CommandOutput>,
+): Promise<number> {
   const parsed = storeArgs(args);
   let connection: Connection;
   try {
@@ -138,7 +154,8 @@ async function withStore(args: string[], run: (connection: Connection, parsed: R
 
 async function runGet(args: string[]): Promise<number> {
   const parsed = storeArgs(args);
-  if (!parsed.values.watch) return withStore(args, (connection) => get(connection, parsed.key(parsed.positionals[0])));
+  if (!parsed.values.watch)
+    return withStore(args, (connection) => get(connection, parsed.key(parsed.positionals[0])));
   const connection = await connect({ table: parsed.values.table, endpoint: parsed.values.endpoint });
   for (;;) {
     const output = await get(connection, parsed.key(parsed.positionals[0]));
@@ -148,7 +165,9 @@ async function runGet(args: string[]): Promise<number> {
 }
 
 const simple = (command: Command) => (args: string[]) =>
-  withStore(args, (connection, { positionals, key }) => sendCommand(connection, key(positionals[0]), command, Date.now()));
+  withStore(args, (connection, { positionals, key }) =>
+    sendCommand(connection, key(positionals[0]), command, Date.now()),
+  );
 
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   lint: runLint,
@@ -161,17 +180,24 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
     }),
   list: (args) => withStore(args, (connection) => list(connection)),
   get: runGet,
-  history: (args) => withStore(args, (connection, { positionals, key }) => history(connection, key(positionals[0]))),
+  history: (args) =>
+    withStore(args, (connection, { positionals, key }) => history(connection, key(positionals[0]))),
   promote: (args) =>
     withStore(args, (connection, { values, positionals, key }) =>
-      sendCommand(connection, key(positionals[0]), values.full ? { kind: 'promoteFull' } : { kind: 'promote' }, Date.now()),
+      sendCommand(
+        connection,
+        key(positionals[0]),
+        values.full ? { kind: 'promoteFull' } : { kind: 'promote' },
+        Date.now(),
+      ),
     ),
   abort: simple({ kind: 'abort' }),
   retry: simple({ kind: 'retry' }),
   set: (args) =>
     withStore(args, async (connection, { positionals, key }) => {
       const [what, name, assignment] = positionals;
-      if (what !== 'image' || !assignment) throw new UsageError('usage: rollouts set image NAME CONTAINER=IMAGE');
+      if (what !== 'image' || !assignment)
+        throw new UsageError('usage: rollouts set image NAME CONTAINER=IMAGE');
       const stored = await connection.store.get(key(name));
       if (!stored) return { ok: false, stderr: `rollout ${key(name).namespace}/${name} not found\n` };
       const command = setImageCommand(stored, assignment);

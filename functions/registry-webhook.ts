@@ -24,13 +24,19 @@ export const handler = middy(async (event: unknown) => {
     {
       method: request.requestContext.http.method,
       path: request.rawPath,
-      headers: Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
+      headers: Object.fromEntries(
+        Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+      ),
       body: Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8'),
     },
     await (deps ??= triggerDepsFromEnvironment(process.env)).secrets(),
   );
   if (decision.kind === 'reject') {
-    logger.warn('webhook rejected', { status: decision.status, reason: decision.message, path: request.rawPath });
+    logger.warn('webhook rejected', {
+      status: decision.status,
+      reason: decision.message,
+      path: request.rawPath,
+    });
     return respond(decision.status, { message: decision.message });
   }
   if (decision.kind === 'ignore') return respond(202, { message: decision.message });

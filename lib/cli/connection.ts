@@ -42,7 +42,10 @@ export function readDevState(directory = process.cwd()): DevState | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
+export async function connect(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Connection> {
   const table = flags.table ?? env.ROLLOUTS_TABLE;
   if (table) {
     const endpoint = flags.endpoint ?? env.ROLLOUTS_DYNAMODB_ENDPOINT;
@@ -61,7 +64,11 @@ export async function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    return { store: new RolloutStore(client, dev.tableName), clusters: new ClusterConnections(dev.clusters), describe: `local mode (${dev.dynamodbEndpoint})` };
+    return {
+      store: new RolloutStore(client, dev.tableName),
+      clusters: new ClusterConnections(dev.clusters),
+      describe: `local mode (${dev.dynamodbEndpoint})`,
+    };
   }
   throw new Error(
     `no store configured: start local mode with 'npm start' (it writes ${DEV_STATE_FILE}), or set ROLLOUTS_TABLE (and AWS credentials) for a deployed stack`,

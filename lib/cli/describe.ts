@@ -18,7 +18,9 @@ export type LiveWeights = { ref: string; routes: RouteWeights[] }[] | { unavaila
 
 export function describeStep(step: Step): string {
   if ('setWeight' in step) return `setWeight: ${step.setWeight}`;
-  return step.pause.durationSeconds === undefined ? 'pause: {}' : `pause: {duration: ${formatDuration(step.pause.durationSeconds)}}`;
+  return step.pause.durationSeconds === undefined
+    ? 'pause: {}'
+    : `pause: {duration: ${formatDuration(step.pause.durationSeconds)}}`;
 }
 
 export function describeRollout(stored: StoredRollout, live: LiveWeights): string {
@@ -54,8 +56,12 @@ export function describeRollout(stored: StoredRollout, live: LiveWeights): strin
     for (const vs of live) {
       lines.push(`  ${vs.ref}`);
       for (const route of vs.routes) {
-        const label = route.name ? `${route.section} '${route.name}'` : `${route.section} spec.${route.section}[${route.index}]`;
-        lines.push(`    ${label.padEnd(28)} stable ${String(route.stable).padStart(3)}  canary ${String(route.canary).padStart(3)}`);
+        const label = route.name
+          ? `${route.section} '${route.name}'`
+          : `${route.section} spec.${route.section}[${route.index}]`;
+        lines.push(
+          `    ${label.padEnd(28)} stable ${String(route.stable).padStart(3)}  canary ${String(route.canary).padStart(3)}`,
+        );
       }
     }
   }
@@ -76,7 +82,14 @@ export function describeList(items: StoredRollout[]): string {
     ]);
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return `${rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 export function describeHistory(entries: HistoryEntry[]): string {

@@ -13,7 +13,11 @@ import type { SourceFile } from './manifests.js';
 
 export type CommandOutput = { ok: true; stdout: string } | { ok: false; stderr: string };
 
-export async function applyFiles(connection: Connection, files: SourceFile[], now: number): Promise<CommandOutput> {
+export async function applyFiles(
+  connection: Connection,
+  files: SourceFile[],
+  now: number,
+): Promise<CommandOutput> {
   const errors: string[] = [];
   const rollouts = [];
   for (const file of files) {
@@ -29,11 +33,14 @@ export async function applyFiles(connection: Connection, files: SourceFile[], no
     }
   }
   if (errors.length) return { ok: false, stderr: `${errors.join('\n')}\nnothing applied\n` };
-  if (rollouts.length === 0) return { ok: false, stderr: `no Rollout in ${files.map((f) => f.path).join(', ')}\n` };
+  if (rollouts.length === 0)
+    return { ok: false, stderr: `no Rollout in ${files.map((f) => f.path).join(', ')}\n` };
   const lines = [];
   for (const rollout of rollouts) {
     const { created } = await connection.store.apply(rollout, now);
-    lines.push(`rollout ${rollout.namespace}/${rollout.name} (cluster ${rollout.cluster}) ${created ? 'created' : 'configured'}`);
+    lines.push(
+      `rollout ${rollout.namespace}/${rollout.name} (cluster ${rollout.cluster}) ${created ? 'created' : 'configured'}`,
+    );
   }
   return { ok: true, stdout: `${lines.join('\n')}\n` };
 }
@@ -55,11 +62,18 @@ export async function history(connection: Connection, key: RolloutKey): Promise<
   return { ok: true, stdout: describeHistory(await connection.store.history(key)) };
 }
 
-export async function sendCommand(connection: Connection, key: RolloutKey, command: Command, now: number, source = 'cli'): Promise<CommandOutput> {
+export async function sendCommand(
+  connection: Connection,
+  key: RolloutKey,
+  command: Command,
+  now: number,
+  source = 'cli',
+): Promise<CommandOutput> {
   const stored = await connection.store.get(key);
   if (!stored) return notFound(key);
   const outcome = checkCommand(stored.rollout, stored.status, command);
-  if (!outcome.accepted) return { ok: false, stderr: `rollout ${formatKey(key)}: ${outcome.message}; nothing sent\n` };
+  if (!outcome.accepted)
+    return { ok: false, stderr: `rollout ${formatKey(key)}: ${outcome.message}; nothing sent\n` };
   const queued = await connection.store.enqueueCommand(key, command, source, now);
   if (!queued.ok) return { ok: false, stderr: `${queued.reason}\n` };
   await connection.nudge?.(key);
@@ -72,7 +86,8 @@ export function setImageCommand(stored: StoredRollout, assignment: string): Comm
   if (!match) return `expected CONTAINER=IMAGE, found '${assignment}'`;
   const [, container, image] = match as unknown as [string, string, string];
   const expected = stored.rollout.workload.container;
-  if (expected && container !== expected) return `rollout ${stored.rollout.name} updates container '${expected}', not '${container}'`;
+  if (expected && container !== expected)
+    return `rollout ${stored.rollout.name} updates container '${expected}', not '${container}'`;
   return { kind: 'setImage', image };
 }
 
@@ -92,5 +107,8 @@ async function liveWeights(connection: Connection, stored: StoredRollout): Promi
 }
 
 function notFound(key: RolloutKey): CommandOutput {
-  return { ok: false, stderr: `rollout ${formatKey(key)} not found (rollouts list shows what is registered)\n` };
+  return {
+    ok: false,
+    stderr: `rollout ${formatKey(key)} not found (rollouts list shows what is registered)\n`,
+  };
 }

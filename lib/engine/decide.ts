@@ -136,7 +136,14 @@ export function decide(
 
 /** Whether a command would be accepted now: it depends on the status alone, so the CLI can say at once. */
 export function checkCommand(rollout: Rollout, status: RolloutStatus, command: Command): CommandOutcome {
-  const idle = { replicas: 0, generation: 0, observedGeneration: 0, statusReplicas: 0, updatedReplicas: 0, availableReplicas: 0 };
+  const idle = {
+    replicas: 0,
+    generation: 0,
+    observedGeneration: 0,
+    statusReplicas: 0,
+    updatedReplicas: 0,
+    availableReplicas: 0,
+  };
   const pass = new Pass(rollout, status, { stable: idle, canary: idle }, 0, DEFAULT_ENGINE_OPTIONS);
   return applyCommand(pass, command);
 }

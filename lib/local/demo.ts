@@ -26,10 +26,15 @@ async function walk(local: LocalMode): Promise<number> {
   const body = JSON.stringify({ image: IMAGE });
   const response = await fetch(`${local.webhookUrl}/generic`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-signature-256': `sha256=${hmacSha256Hex(local.secrets.generic, Buffer.from(body))}` },
+    headers: {
+      'content-type': 'application/json',
+      'x-signature-256': `sha256=${hmacSha256Hex(local.secrets.generic, Buffer.from(body))}`,
+    },
     body,
   });
-  console.log(`\npushed ${IMAGE} through the generic webhook: HTTP ${response.status} ${await response.text()}\n`);
+  console.log(
+    `\npushed ${IMAGE} through the generic webhook: HTTP ${response.status} ${await response.text()}\n`,
+  );
   if (response.status !== 202) return fail('the webhook did not accept the push');
 
   const expected = ['95/5', 'paused', '50/50', '100/0 Healthy'];
@@ -59,7 +64,8 @@ async function walk(local: LocalMode): Promise<number> {
       note(reached, '100/0 Healthy', !weights.match(/\b(?!100\/0)\d+\/\d+/));
       break;
     }
-    if (status.phase === 'Degraded' || status.phase === 'InvalidSpec') return fail(`the rollout went ${status.phase}: ${status.message}`);
+    if (status.phase === 'Degraded' || status.phase === 'InvalidSpec')
+      return fail(`the rollout went ${status.phase}: ${status.message}`);
     await sleep(250);
   }
   const missing = expected.filter((state) => !reached.includes(state));
@@ -78,7 +84,9 @@ async function describeWeights(local: LocalMode, stored: StoredRollout): Promise
   for (const ref of stored.rollout.canary.virtualServices) {
     const read = readWeights(stored.rollout, ref, await cluster.virtualServices.get(ref));
     if (!read.ok) return `cannot read ${ref.name}`;
-    parts.push(`${ref.name}: ${read.routes.map((r) => `${r.name ?? `${r.section}[${r.index}]`} ${r.stable}/${r.canary}`).join(', ')}`);
+    parts.push(
+      `${ref.name}: ${read.routes.map((r) => `${r.name ?? `${r.section}[${r.index}]`} ${r.stable}/${r.canary}`).join(', ')}`,
+    );
   }
   return parts.join(' | ');
 }

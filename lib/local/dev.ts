@@ -5,14 +5,21 @@ import { startLocalMode } from './mode.js';
 import { REPO_ROOT } from './testcluster.js';
 
 export async function runDev(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { kubeconfig: { type: 'string' }, context: { type: 'string' }, port: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { kubeconfig: { type: 'string' }, context: { type: 'string' }, port: { type: 'string' } },
+    strict: true,
+  });
   const started = Date.now();
   const local = await startLocalMode({
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context ? { context: values.context } : {}),
     ...(values.port ? { port: Number(values.port) } : {}),
     progress: (message) => console.log(`… ${message}`),
-    onEvent: ({ key, event }) => console.log(`event: ${event.type} ${key.namespace}/${key.name} revision ${event.revision}${event.weight === undefined ? '' : ` weight ${event.weight}`}`),
+    onEvent: ({ key, event }) =>
+      console.log(
+        `event: ${event.type} ${key.namespace}/${key.name} revision ${event.revision}${event.weight === undefined ? '' : ` weight ${event.weight}`}`,
+      ),
   });
   const kubeconfig = relative(process.cwd(), local.kubeconfigPath) || local.kubeconfigPath;
   console.log(`

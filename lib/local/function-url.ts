@@ -2,13 +2,25 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
-export type FunctionUrlHandler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>;
+export type FunctionUrlHandler = (
+  event: unknown,
+  context: unknown,
+) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>;
 
 const LIMIT_BYTES = 6 * 1024 * 1024;
 
-export function toFunctionUrlEvent(request: IncomingMessage, body: Buffer, now = new Date()): Record<string, unknown> {
+export function toFunctionUrlEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  now = new Date(),
+): Record<string, unknown> {
   const url = new URL(request.url ?? '/', 'http://localhost');
-  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(',') : (value ?? ''),
+    ]),
+  );
   const text = body.toString('utf8');
   const binary = !Buffer.from(text, 'utf8').equals(body);
   return {
@@ -23,7 +35,13 @@ export function toFunctionUrlEvent(request: IncomingMessage, body: Buffer, now =
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method: request.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
@@ -35,7 +53,11 @@ export function toFunctionUrlEvent(request: IncomingMessage, body: Buffer, now =
   };
 }
 
-export function serveFunctionUrl(handler: FunctionUrlHandler, port: number, context: unknown): Promise<Server> {
+export function serveFunctionUrl(
+  handler: FunctionUrlHandler,
+  port: number,
+  context: unknown,
+): Promise<Server> {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -46,7 +68,9 @@ export function serveFunctionUrl(handler: FunctionUrlHandler, port: number, cont
     });
     request.on('end', () => {
       if (size > LIMIT_BYTES) {
-        response.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
+        response
+          .writeHead(413, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: 'Request Entity Too Large' }));
         return;
       }
       handler(toFunctionUrlEvent(request, Buffer.concat(chunks)), context)
@@ -56,7 +80,9 @@ export function serveFunctionUrl(handler: FunctionUrlHandler, port: number, cont
         })
         .catch((error: unknown) => {
           console.error('webhook handler failed', error);
-          response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'internal error' }));
+          response
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ message: 'internal error' }));
         });
     });
   });

@@ -55,9 +55,15 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   };
   try {
     options.progress('starting DynamoDB Local');
-    const dynamo: DynamoDbLocal = await startDynamoDbLocal({ logFile: join(STATE_DIR, 'dynamodb-local.log') });
+    const dynamo: DynamoDbLocal = await startDynamoDbLocal({
+      logFile: join(STATE_DIR, 'dynamodb-local.log'),
+    });
     stops.push(() => dynamo.stop());
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
     const store = new RolloutStore(client, TABLE_NAME);
 
@@ -66,14 +72,23 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const sandbox = !options.kubeconfig;
     if (options.kubeconfig) {
       kubeconfigPath = options.kubeconfig;
-      target = { name: 'default', kubeconfig: { path: options.kubeconfig, ...(options.context ? { context: options.context } : {}) } };
+      target = {
+        name: 'default',
+        kubeconfig: { path: options.kubeconfig, ...(options.context ? { context: options.context } : {}) },
+      };
     } else {
-      const cluster: TestCluster = await startTestCluster({ logFile: join(STATE_DIR, 'testcluster.log'), progress: (m) => options.progress(`sandbox cluster: ${m}`) });
+      const cluster: TestCluster = await startTestCluster({
+        logFile: join(STATE_DIR, 'testcluster.log'),
+        progress: (m) => options.progress(`sandbox cluster: ${m}`),
+      });
       stops.push(() => cluster.stop());
       kubeconfigPath = join(STATE_DIR, 'kubeconfig');
       copyFileSync(cluster.kubeconfigPath, kubeconfigPath);
       options.progress('applying examples/istio-demo to the sandbox cluster');
-      await applyObjects(cluster.admin(), readManifests(join(REPO_ROOT, 'examples/istio-demo')).filter((o) => o.kind !== 'Rollout'));
+      await applyObjects(
+        cluster.admin(),
+        readManifests(join(REPO_ROOT, 'examples/istio-demo')).filter((o) => o.kind !== 'Rollout'),
+      );
       target = { name: 'default', kubeconfig: { path: kubeconfigPath, context: 'runner' } };
       const demo = parseRollout(readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0]);
       if (!demo.ok) throw new Error(`examples/istio-demo/rollout.yaml: ${demo.errors.join('; ')}`);
@@ -98,14 +113,24 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     });
     const { handler } = await import('../../functions/registry-webhook.js');
     const port = options.port ?? (await freePort());
-    const server: Server = await serveFunctionUrl(handler as unknown as FunctionUrlHandler, port, { awsRequestId: 'local', functionName: 'registry-webhook' });
+    const server: Server = await serveFunctionUrl(handler as unknown as FunctionUrlHandler, port, {
+      awsRequestId: 'local',
+      functionName: 'registry-webhook',
+    });
     stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const webhookUrl = `http://127.0.0.1:${port}`;
 
     const runner = startRunnerLoop(store, clusters, options.onEvent);
     stops.push(() => runner.stop());
 
-    const state: DevState = { dynamodbEndpoint: dynamo.endpoint, tableName: TABLE_NAME, webhookUrl, kubeconfig: kubeconfigPath, clusters: [target], pid: process.pid };
+    const state: DevState = {
+      dynamodbEndpoint: dynamo.endpoint,
+      tableName: TABLE_NAME,
+      webhookUrl,
+      kubeconfig: kubeconfigPath,
+      clusters: [target],
+      pid: process.pid,
+    };
     writeFileSync(join(REPO_ROOT, DEV_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
     return { webhookUrl, secrets, store, clusters, kubeconfigPath, sandbox, stop: stopAll };
   } catch (error) {
@@ -115,7 +140,11 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 }
 
 /** Passes over due Rollouts every half second, and at each Rollout's own instant through a timer. */
-function startRunnerLoop(store: RolloutStore, clusters: ClusterConnections, onEvent?: (event: PublishedEvent) => void) {
+function startRunnerLoop(
+  store: RolloutStore,
+  clusters: ClusterConnections,
+  onEvent?: (event: PublishedEvent) => void,
+) {
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
   const wakeups = new TimerWakeups((key: RolloutKey) => schedule({ only: [key] }));
@@ -130,7 +159,11 @@ function startRunnerLoop(store: RolloutStore, clusters: ClusterConnections, onEv
     log: (message, detail) => console.error(`runner: ${message} ${JSON.stringify(detail ?? {})}`),
   };
   const schedule = (options: { only?: RolloutKey[] } = {}) => {
-    running = running.then(() => (stopped ? undefined : runPass(deps, options).catch((error: unknown) => console.error('runner pass failed:', error))));
+    running = running.then(() =>
+      stopped
+        ? undefined
+        : runPass(deps, options).catch((error: unknown) => console.error('runner pass failed:', error)),
+    );
     return running;
   };
   const interval = setInterval(() => void schedule(), POLL_MS);

@@ -24,15 +24,29 @@ export async function acceptPushes(
   const results: PushResult[] = [];
   const unmatched: string[] = [];
   for (const push of pushes) {
-    const candidates = await store.findByRepository(normaliseRepository(`${push.registry}/${push.repository}`));
-    const matches = matchPush(push, candidates.map((stored) => stored.rollout), options.deliveryId);
+    const candidates = await store.findByRepository(
+      normaliseRepository(`${push.registry}/${push.repository}`),
+    );
+    const matches = matchPush(
+      push,
+      candidates.map((stored) => stored.rollout),
+      options.deliveryId,
+    );
     if (matches.length === 0) unmatched.push(noMatchMessage(push));
     for (const match of matches) {
       const key = keyOf(match.rollout);
-      const queued = await store.enqueueCommand(key, match.command, options.source, options.now, match.dedupeKey);
+      const queued = await store.enqueueCommand(
+        key,
+        match.command,
+        options.source,
+        options.now,
+        match.dedupeKey,
+      );
       const image = match.command.kind === 'setImage' ? match.command.image : '';
-      if (!queued.ok) results.push({ rollout: formatKey(key), image, result: 'failed', reason: queued.reason });
-      else if (queued.accepted === 'duplicate') results.push({ rollout: formatKey(key), image, result: 'duplicate', reason: queued.reason });
+      if (!queued.ok)
+        results.push({ rollout: formatKey(key), image, result: 'failed', reason: queued.reason });
+      else if (queued.accepted === 'duplicate')
+        results.push({ rollout: formatKey(key), image, result: 'duplicate', reason: queued.reason });
       else {
         results.push({ rollout: formatKey(key), image, result: 'queued' });
         await options.nudge?.(key);
@@ -40,6 +54,9 @@ export async function acceptPushes(
     }
   }
   const queued = results.filter((r) => r.result === 'queued').length;
-  const message = results.length === 0 ? unmatched.join('; ') : `${queued} canary start(s) queued, ${results.length - queued} duplicate or failed`;
+  const message =
+    results.length === 0
+      ? unmatched.join('; ')
+      : `${queued} canary start(s) queued, ${results.length - queued} duplicate or failed`;
   return { message, results };
 }

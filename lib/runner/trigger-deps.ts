@@ -41,7 +41,11 @@ export function triggerDepsFromEnvironment(env: NodeJS.ProcessEnv): TriggerDeps 
                     EventBusName: bus,
                     Source: 'serverless-rollouts.webhook',
                     DetailType: COMMAND_DETAIL_TYPE,
-                    Detail: JSON.stringify({ cluster: key.cluster, namespace: key.namespace, rollout: key.name }),
+                    Detail: JSON.stringify({
+                      cluster: key.cluster,
+                      namespace: key.namespace,
+                      rollout: key.name,
+                    }),
                   },
                 ],
               }),

@@ -26,11 +26,15 @@ export function canonicalRepository(reference: string): { registry: string; repo
   const trimmed = reference.trim().replace(/^[a-z]+:\/\//, '');
   const parts = trimmed.split('/');
   const first = parts[0] ?? '';
-  const hasRegistry = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const hasRegistry =
+    parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
   const registry = hasRegistry ? first.toLowerCase() : DOCKER_HUB;
   let repository = (hasRegistry ? parts.slice(1) : parts).join('/').toLowerCase();
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
-  return { registry: registry === 'index.docker.io' || registry === 'registry-1.docker.io' ? DOCKER_HUB : registry, repository };
+  return {
+    registry: registry === 'index.docker.io' || registry === 'registry-1.docker.io' ? DOCKER_HUB : registry,
+    repository,
+  };
 }
 
 /** Splits `registry/repo:tag@digest` into its parts. */
@@ -56,7 +60,10 @@ export function parseImageReference(reference: string): ImagePushed | undefined 
 
 /** The image a Deployment should run: pinned by digest where the registry gave one. */
 export function imageFor(push: ImagePushed): string {
-  const name = push.registry === DOCKER_HUB ? push.repository.replace(/^library\//, '') : `${push.registry}/${push.repository}`;
+  const name =
+    push.registry === DOCKER_HUB
+      ? push.repository.replace(/^library\//, '')
+      : `${push.registry}/${push.repository}`;
   return `${name}${push.tag ? `:${push.tag}` : ''}${push.digest ? `@${push.digest}` : ''}`;
 }
 

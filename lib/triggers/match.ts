@@ -16,8 +16,16 @@ export function matchPush(push: ImagePushed, rollouts: Rollout[], deliveryId?: s
     if (!rollout.trigger) continue;
     const wanted = canonicalRepository(rollout.trigger.repository);
     if (wanted.registry !== push.registry || wanted.repository !== push.repository) continue;
-    if (rollout.trigger.tagPattern !== undefined && !(push.tag !== undefined && new RegExp(rollout.trigger.tagPattern).test(push.tag))) continue;
-    const dedupeKey = push.digest ? `digest:${push.digest}` : deliveryId ? `delivery:${deliveryId}` : `tag:${push.tag}`;
+    if (
+      rollout.trigger.tagPattern !== undefined &&
+      !(push.tag !== undefined && new RegExp(rollout.trigger.tagPattern).test(push.tag))
+    )
+      continue;
+    const dedupeKey = push.digest
+      ? `digest:${push.digest}`
+      : deliveryId
+        ? `delivery:${deliveryId}`
+        : `tag:${push.tag}`;
     matches.push({ rollout, command: { kind: 'setImage', image: imageFor(push) }, dedupeKey });
   }
   return matches;

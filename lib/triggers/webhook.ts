@@ -34,8 +34,10 @@ type Route = { provider: Provider; token?: string };
 
 function route(path: string): Route | undefined {
   const segments = path.replace(/\/+$/, '').split('/').filter(Boolean);
-  if (segments.length === 1 && ['github', 'harbor', 'generic'].includes(segments[0] as string)) return { provider: segments[0] as Provider };
-  if (segments.length === 2 && segments[0] === 'dockerhub') return { provider: 'dockerhub', token: segments[1] };
+  if (segments.length === 1 && ['github', 'harbor', 'generic'].includes(segments[0] as string))
+    return { provider: segments[0] as Provider };
+  if (segments.length === 2 && segments[0] === 'dockerhub')
+    return { provider: 'dockerhub', token: segments[1] };
   return undefined;
 }
 
@@ -54,11 +56,27 @@ function authenticate(target: Route, request: WebhookRequest, secrets: WebhookSe
 
 export function decideWebhook(request: WebhookRequest, secrets: WebhookSecrets): WebhookDecision {
   const target = route(request.path);
-  if (!target) return { kind: 'reject', status: 404, message: `no webhook at ${request.path}; use /github, /harbor, /dockerhub/<token> or /generic` };
-  if (request.method.toUpperCase() !== 'POST') return { kind: 'reject', status: 405, message: `${request.method} is not allowed; use POST` };
-  if (request.body.length > MAX_BODY_BYTES) return { kind: 'reject', status: 413, message: `body of ${request.body.length} bytes is over the 1 MiB limit` };
+  if (!target)
+    return {
+      kind: 'reject',
+      status: 404,
+      message: `no webhook at ${request.path}; use /github, /harbor, /dockerhub/<token> or /generic`,
+    };
+  if (request.method.toUpperCase() !== 'POST')
+    return { kind: 'reject', status: 405, message: `${request.method} is not allowed; use POST` };
+  if (request.body.length > MAX_BODY_BYTES)
+    return {
+      kind: 'reject',
+      status: 413,
+      message: `body of ${request.body.length} bytes is over the 1 MiB limit`,
+    };
   if (!authenticate(target, request, secrets)) {
-    const what = target.provider === 'dockerhub' ? 'webhook token' : target.provider === 'harbor' ? 'Authorization header' : 'signature';
+    const what =
+      target.provider === 'dockerhub'
+        ? 'webhook token'
+        : target.provider === 'harbor'
+          ? 'Authorization header'
+          : 'signature';
     return { kind: 'reject', status: 401, message: `missing or wrong ${what}` };
   }
   let body: unknown;
@@ -76,7 +94,22 @@ export function decideWebhook(request: WebhookRequest, secrets: WebhookSecrets):
           ? parseDockerHub(body)
           : parseGeneric(body);
   if (!parsed.ok) return { kind: 'reject', status: 400, message: parsed.message };
-  if (parsed.pushes.length === 0) return { kind: 'ignore', provider: target.provider, message: `ignored: ${parsed.ignored ?? 'no image pushed'}` };
-  const deliveryId = target.provider === 'github' ? request.headers['x-github-delivery'] : target.provider === 'generic' ? request.headers['x-delivery-id'] : parsed.deliveryId;
-  return { kind: 'push', provider: target.provider, pushes: parsed.pushes, ...(deliveryId ? { deliveryId } : {}) };
+  if (parsed.pushes.length === 0)
+    return {
+      kind: 'ignore',
+      provider: target.provider,
+      message: `ignored: ${parsed.ignored ?? 'no image pushed'}`,
+    };
+  const deliveryId =
+    target.provider === 'github'
+      ? request.headers['x-github-delivery']
+      : target.provider === 'generic'
+        ? request.headers['x-delivery-id']
+        : parsed.deliveryId;
+  return {
+    kind: 'push',
+    provider: target.provider,
+    pushes: parsed.pushes,
+    ...(deliveryId ? { deliveryId } : {}),
+  };
 }

@@ -16,6 +16,7 @@ export async function setUpSandbox(): Promise<void> {
     `\n[testcluster] ready in ${Date.now() - started} ms; control plane logs: ${clusterLog}; DynamoDB Local logs: ${dynamoLog}\n`,
   );
   (globalThis as { __sandbox__?: unknown }).__sandbox__ = { cluster, dynamo };
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.TEST_KUBECONFIG = cluster.kubeconfigPath;
   process.env.TEST_CLUSTER_LOG = clusterLog;
   process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
