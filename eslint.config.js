@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'bench/results.json', 'coverage/', 'dist/'] },
+  {
+    ignores: ['node_modules/', 'cdk.out/', '.tmp/', '.rollouts/', 'bench/results.json', 'coverage/', 'dist/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -167,7 +167,10 @@ describe('the CDK stack', () => {
     expect(actions('EcrPush')).not.toContain('secretsmanager:GetSecretValue');
     for (const prefix of ['EcrPush', 'RegistryWebhook']) {
       expect(actions(prefix)).not.toContain('dynamodb:DeleteItem');
-      expect(actions(prefix)).not.toContain('sqs:SendMessage');
+      // Their only queue is the dead-letter queue Lambda writes failed async events to.
+      expect(statements(prefix).filter(([action]: [string]) => action === 'sqs:SendMessage')).toEqual([
+        ['sqs:SendMessage', { 'Fn::GetAtt': [expect.stringMatching(/^AsyncFailures/), 'Arn'] }],
+      ]);
       expect(actions(prefix)).not.toContain('eks:DescribeCluster');
     }
     for (const action of Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) =>
