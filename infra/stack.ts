@@ -1,5 +1,14 @@
 /** Everything a team needs in its account: table, functions, schedule, queues, bus, webhook URL, alarms. */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  CfnOutput,
+  DockerImage,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as eks from 'aws-cdk-lib/aws-eks';
@@ -8,11 +17,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMAND_DETAIL_TYPE } from '../lib/runner/inputs.js';
@@ -250,7 +259,7 @@ export class ServerlessRolloutsStack extends Stack {
     return `${this.table.tableArn}/index/${name}`;
   }
 
-  private allow(fn: NodejsFunction, actions: string[], resources: string[]): void {
+  private allow(fn: lambda.Function, actions: string[], resources: string[]): void {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
   }
 
@@ -262,7 +271,7 @@ export class ServerlessRolloutsStack extends Stack {
     retentionDays: number,
     deadLetterQueue: sqs.IQueue,
     environment: Record<string, string>,
-  ): NodejsFunction {
+  ): lambda.Function {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: retentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -276,10 +285,9 @@ export class ServerlessRolloutsStack extends Stack {
         resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
       }),
     );
-    const fn = new NodejsFunction(this, id, {
-      entry: join(ROOT, 'functions', entry),
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      projectRoot: ROOT,
+    const fn = new lambda.Function(this, id, {
+      code: bundledCode(entry),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize,
@@ -292,15 +300,6 @@ export class ServerlessRolloutsStack extends Stack {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: entry.replace('.ts', ''),
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        externalModules: [],
-      },
     });
     const logGroupId = this.resolve((logGroup.node.defaultChild as logs.CfnLogGroup).logicalId) as string;
     Validations.of(role).acknowledge({
@@ -309,4 +308,32 @@ export class ServerlessRolloutsStack extends Stack {
     });
     return fn;
   }
+}
+
+/**
+ * esbuild through infra/bundle.ts (minified ESM, source maps), the same bundle the cold-start
+ * benchmark measures; it runs locally, so no Docker is needed.
+ */
+function bundledCode(entry: string): lambda.Code {
+  return lambda.Code.fromAsset(join(ROOT, 'functions'), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
+      local: {
+        tryBundle(outputDir: string) {
+          const result = spawnSync(
+            process.execPath,
+            ['--import', 'tsx', join(ROOT, 'infra/bundle.ts'), join(ROOT, 'functions', entry), outputDir],
+            {
+              cwd: ROOT,
+              stdio: ['ignore', 'inherit', 'inherit'],
+            },
+          );
+          if (result.status !== 0)
+            throw new Error(`bundling functions/${entry} failed (exit ${result.status})`);
+          return true;
+        },
+      },
+    },
+  });
 }

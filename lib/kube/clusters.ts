@@ -4,12 +4,11 @@
  */
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { fromTemporaryCredentials, fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ClusterTarget } from '../spec/clusters.js';
 import { DeploymentClient } from './deployments.js';
 import { eksToken, TOKEN_REFRESH_MS } from './eks-token.js';
-import { KubeHttp } from './http.js';
+import { bearerAuth, KubeHttp, kubeconfigAuth, type KubeAuth } from './http.js';
 import { VirtualServiceClient } from './virtualservices.js';
 
 export type { ClusterTarget };
@@ -37,11 +36,11 @@ export class ClusterConnections {
         `cluster '${name}' is not registered (known: ${this.targets.map((t) => t.name).join(', ') || 'none'})`,
       );
     }
-    const config =
+    const auth =
       'kubeconfig' in target
-        ? fromKubeconfig(target.kubeconfig.path, target.kubeconfig.context)
+        ? await fromKubeconfig(target.kubeconfig.path, target.kubeconfig.context)
         : await this.fromEks(target.eks);
-    const http = new KubeHttp(config);
+    const http = new KubeHttp(auth);
     const client = {
       deployments: new DeploymentClient(http),
       virtualServices: new VirtualServiceClient(http),
@@ -57,7 +56,7 @@ export class ClusterConnections {
     clusterName: string;
     region: string;
     roleArn?: string;
-  }): Promise<KubeConfig> {
+  }): Promise<KubeAuth> {
     const { cluster } = await this.eks(target.region).send(
       new DescribeClusterCommand({ name: target.clusterName }),
     );
@@ -72,24 +71,19 @@ export class ClusterConnections {
         })
       : fromNodeProviderChain();
     const token = await eksToken({ clusterName: target.clusterName, region: target.region, credentials });
-    return eksKubeConfig(target.clusterName, cluster.endpoint, cluster.certificateAuthority.data, token);
+    return bearerAuth(
+      cluster.endpoint,
+      Buffer.from(cluster.certificateAuthority.data, 'base64').toString('utf8'),
+      token,
+    );
   }
 }
 
-export function eksKubeConfig(name: string, server: string, caData: string, token: string): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name, server, caData, skipTLSVerify: false }],
-    users: [{ name: 'serverless-rollouts', token }],
-    contexts: [{ name, cluster: name, user: 'serverless-rollouts' }],
-    currentContext: name,
-  });
-  return config;
-}
-
-function fromKubeconfig(path: string, context: string | undefined): KubeConfig {
+/** Loaded on demand: Lambda reaches EKS with tokens and never needs the client library. */
+async function fromKubeconfig(path: string, context: string | undefined): Promise<KubeAuth> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const config = new KubeConfig();
   config.loadFromFile(path);
   if (context) config.setCurrentContext(context);
-  return config;
+  return kubeconfigAuth(config);
 }

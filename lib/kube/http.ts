@@ -1,10 +1,32 @@
 /**
- * Requests to the Kubernetes API with a KubeConfig's credentials (token, client certificate or
- * exec plugin, as @kubernetes/client-node resolves them). Raw HTTP keeps patch content types and
- * status codes exactly as the API server speaks them.
+ * Requests to the Kubernetes API. Raw HTTP keeps patch content types and status codes exactly as
+ * the API server speaks them; credentials come from a kubeconfig (through @kubernetes/client-node)
+ * or, on Lambda, from an EKS token, without loading the client library at all.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { request, type RequestOptions } from 'node:https';
+
+/** Where the API server is and how to authenticate to it. */
+export interface KubeAuth {
+  server: string;
+  apply(options: RequestOptions): Promise<void>;
+}
+
+export function kubeconfigAuth(config: KubeConfig): KubeAuth {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error(`kubeconfig context '${config.getCurrentContext()}' names no cluster`);
+  return { server: cluster.server, apply: (options) => config.applyToHTTPSOptions(options) };
+}
+
+export function bearerAuth(server: string, caPem: string, token: string): KubeAuth {
+  return {
+    server,
+    apply: async (options) => {
+      options.ca = caPem;
+      options.headers = { ...options.headers, authorization: `Bearer ${token}` };
+    },
+  };
+}
 
 export interface KubeResponse<T = unknown> {
   status: number;
@@ -21,15 +43,17 @@ export const CONTENT_TYPES = {
 } as const;
 
 export class KubeHttp {
+  private readonly auth: KubeAuth;
+
   constructor(
-    readonly config: KubeConfig,
+    auth: KubeAuth | KubeConfig,
     private readonly timeoutMs = 10_000,
-  ) {}
+  ) {
+    this.auth = 'apply' in auth && 'server' in auth ? (auth as KubeAuth) : kubeconfigAuth(auth as KubeConfig);
+  }
 
   get server(): string {
-    const cluster = this.config.getCurrentCluster();
-    if (!cluster) throw new Error(`kubeconfig context '${this.config.getCurrentContext()}' names no cluster`);
-    return cluster.server;
+    return this.auth.server;
   }
 
   async send<T = unknown>(
@@ -39,7 +63,7 @@ export class KubeHttp {
     contentType: string = CONTENT_TYPES.json,
   ): Promise<KubeResponse<T>> {
     const options: RequestOptions = { method, headers: { accept: 'application/json' } };
-    await this.config.applyToHTTPSOptions(options);
+    await this.auth.apply(options);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     if (payload !== undefined) Object.assign(options.headers as object, { 'content-type': contentType });
     const url = new URL(path, this.server);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ClusterConnections, eksKubeConfig } from '../../lib/kube/clusters.js';
+import { ClusterConnections } from '../../lib/kube/clusters.js';
+import { bearerAuth } from '../../lib/kube/http.js';
 import { eksToken, TOKEN_PREFIX } from '../../lib/kube/eks-token.js';
 
 const credentials = {
@@ -88,9 +89,16 @@ describe('EKS clusters', () => {
     );
   });
 
-  it('build a kubeconfig with the token as the user', () => {
-    const config = eksKubeConfig('c', 'https://x', 'Q0EK', 'k8s-aws-v1.abc');
-    expect(config.getCurrentCluster()).toMatchObject({ server: 'https://x', caData: 'Q0EK' });
-    expect(config.getCurrentUser()?.token).toBe('k8s-aws-v1.abc');
+  it('authenticate with the token as a bearer and trust the cluster CA', async () => {
+    const auth = bearerAuth('https://x', 'CA PEM', 'k8s-aws-v1.abc');
+    const options: { ca?: string; headers?: Record<string, string> } = {
+      headers: { accept: 'application/json' },
+    };
+    await auth.apply(options);
+    expect(auth.server).toBe('https://x');
+    expect(options).toEqual({
+      ca: 'CA PEM',
+      headers: { accept: 'application/json', authorization: 'Bearer k8s-aws-v1.abc' },
+    });
   });
 });
