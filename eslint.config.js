@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'cdk.out/', '.tmp/', '.rollouts/', 'bench/results.json', 'coverage/', 'dist/'],
+    ignores: ['node_modules/', 'cdk.out/', '.tmp/', '.rollouts/', 'coverage/', 'dist/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

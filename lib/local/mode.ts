@@ -140,7 +140,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 }
 
 /** Passes over due Rollouts every half second, and at each Rollout's own instant through a timer. */
-function startRunnerLoop(
+export function startRunnerLoop(
   store: RolloutStore,
   clusters: ClusterConnections,
   onEvent?: (event: PublishedEvent) => void,

@@ -27,6 +27,8 @@ export interface TestCluster {
   adminToken: string;
   runnerToken: string;
   caData: string;
+  /** The API server's own serving certificate and key (PEM), for a proxy that stands in for it in tests. */
+  servingCert: { cert: string; key: string };
   logFile: string;
   admin(): KubeConfig;
   runner(): KubeConfig;
@@ -167,6 +169,7 @@ async function boot(
     adminToken,
     runnerToken,
     caData,
+    servingCert: { cert: caData, key: readFileSync(join(certDir, 'apiserver.key'), 'utf8') },
     logFile: options.logFile,
     admin: () => loadContext(kubeconfigPath, 'admin'),
     runner: () => loadContext(kubeconfigPath, 'runner'),
