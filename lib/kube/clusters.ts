@@ -25,6 +25,7 @@ export class ClusterConnections {
     private readonly targets: ClusterTarget[],
     private readonly eks: (region: string) => EKSClient = (region) => new EKSClient({ region }),
     private readonly clock: () => number = Date.now,
+    private readonly requestTimeoutMs = 10_000,
   ) {}
 
   async get(name: string): Promise<ClusterClient> {
@@ -40,7 +41,7 @@ export class ClusterConnections {
       'kubeconfig' in target
         ? await fromKubeconfig(target.kubeconfig.path, target.kubeconfig.context)
         : await this.fromEks(target.eks);
-    const http = new KubeHttp(auth);
+    const http = new KubeHttp(auth, this.requestTimeoutMs);
     const client = {
       deployments: new DeploymentClient(http),
       virtualServices: new VirtualServiceClient(http),

@@ -23,10 +23,8 @@ export function dynamoDbLocalDirectory(): string {
   return join(libDir, release);
 }
 
-export async function startDynamoDbLocal(options: {
-  logFile: string;
-  port?: number;
-}): Promise<DynamoDbLocal> {
+/** In memory by default; with `dbPath` the data survives a restart on the same port. */
+export async function startDynamoDbLocal(options: { logFile: string; port?: number; dbPath?: string }): Promise<DynamoDbLocal> {
   const dir = dynamoDbLocalDirectory();
   const port = options.port ?? (await freePort());
   const group = new ProcessGroup(options.logFile);
@@ -37,7 +35,7 @@ export async function startDynamoDbLocal(options: {
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),
-      '-inMemory',
+      ...(options.dbPath ? ['-sharedDb', '-dbPath', options.dbPath] : ['-inMemory']),
       '-port',
       String(port),
     ],

@@ -18,6 +18,9 @@ export async function setUpSandbox(): Promise<void> {
   (globalThis as { __sandbox__?: unknown }).__sandbox__ = { cluster, dynamo };
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.TEST_KUBECONFIG = cluster.kubeconfigPath;
+  process.env.TEST_CLUSTER_SERVER = cluster.server;
+  process.env.TEST_CLUSTER_CERT = cluster.servingCert.cert;
+  process.env.TEST_CLUSTER_KEY = cluster.servingCert.key;
   process.env.TEST_CLUSTER_LOG = clusterLog;
   process.env.TEST_DYNAMODB_ENDPOINT = dynamo.endpoint;
 }
