@@ -2,7 +2,12 @@
  * `npm run bench`: what the issues promise, measured. Prints a table and writes bench/results.json
  * (`--smoke`: small sizes, for CI, written to .tmp/bench-smoke.json).
  */
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { spawnSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -46,8 +51,15 @@ interface Sandbox {
   dynamoEndpoint: string;
 }
 
-function dynamo(endpoint: string, counters?: { requests: number; read: number; write: number }): DynamoDBClient {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+function dynamo(
+  endpoint: string,
+  counters?: { requests: number; read: number; write: number },
+): DynamoDBClient {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   if (counters) {
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -56,7 +68,11 @@ function dynamo(endpoint: string, counters?: { requests: number; read: number; w
         (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
         const result = await next(args);
         const output = result.output as { ConsumedCapacity?: unknown };
-        const consumed = [output.ConsumedCapacity].flat().filter(Boolean) as { ReadCapacityUnits?: number; WriteCapacityUnits?: number; CapacityUnits?: number }[];
+        const consumed = [output.ConsumedCapacity].flat().filter(Boolean) as {
+          ReadCapacityUnits?: number;
+          WriteCapacityUnits?: number;
+          CapacityUnits?: number;
+        }[];
         // DynamoDB Local reports only the total; the operation says whether it was read or written.
         for (const c of consumed) {
           const units = c.CapacityUnits ?? 0;
@@ -72,7 +88,9 @@ function dynamo(endpoint: string, counters?: { requests: number; read: number; w
 }
 
 function demoRollout(namespace: string, name: string, steps?: unknown[]): Rollout {
-  const doc = structuredClone(readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0]) as any;
+  const doc = structuredClone(
+    readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0],
+  ) as any;
   doc.metadata = { name, namespace };
   if (steps) doc.spec.strategy.canary.steps = steps;
   const parsed = parseRollout(doc);
@@ -83,7 +101,12 @@ function demoRollout(namespace: string, name: string, steps?: unknown[]): Rollou
 async function demoNamespace(sandbox: Sandbox, namespace: string) {
   const admin = sandbox.cluster.admin();
   await applyObjects(admin, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }]);
-  await applyObjects(admin, readManifests(join(REPO_ROOT, 'examples/istio-demo')).filter((o) => o.kind !== 'Rollout').map((o) => ({ ...o, metadata: { ...o.metadata, namespace } })));
+  await applyObjects(
+    admin,
+    readManifests(join(REPO_ROOT, 'examples/istio-demo'))
+      .filter((o) => o.kind !== 'Rollout')
+      .map((o) => ({ ...o, metadata: { ...o.metadata, namespace } })),
+  );
 }
 
 /** 1. Runner pass cost against fleet size: only what is due is read. */
@@ -104,17 +127,51 @@ async function fleet(sandbox: Sandbox) {
         const rollout = demoRollout('bench-fleet', name);
         const pk = rolloutPartition('default', 'bench-fleet', name);
         if (start + offset < due) keys.push(pk);
-        return { PutRequest: { Item: marshall({ pk, sk: SORT_KEYS.state, cluster: 'default', namespace: 'bench-fleet', name, rollout, status: { phase: 'Healthy', revision: 1, stepIndex: 0, weight: 0 }, version: 1, commandSeq: 0, updatedAt: new Date().toISOString() }, { removeUndefinedValues: true }) } };
+        return {
+          PutRequest: {
+            Item: marshall(
+              {
+                pk,
+                sk: SORT_KEYS.state,
+                cluster: 'default',
+                namespace: 'bench-fleet',
+                name,
+                rollout,
+                status: { phase: 'Healthy', revision: 1, stepIndex: 0, weight: 0 },
+                version: 1,
+                commandSeq: 0,
+                updatedAt: new Date().toISOString(),
+              },
+              { removeUndefinedValues: true },
+            ),
+          },
+        };
       });
       await setup.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items } }));
     }
     const counters = { requests: 0, read: 0, write: 0 };
     const store = new RolloutStore(dynamo(sandbox.dynamoEndpoint, counters), tableName);
-    const deps: RunnerDeps = { store, clusters: new ClusterConnections([{ name: 'default', kubeconfig: { path: sandbox.cluster.kubeconfigPath, context: 'runner' } }]), events: new MemoryPublisher(), wakeups: { schedule: async () => undefined }, owner: 'bench', clock: Date.now };
+    const deps: RunnerDeps = {
+      store,
+      clusters: new ClusterConnections([
+        { name: 'default', kubeconfig: { path: sandbox.cluster.kubeconfigPath, context: 'runner' } },
+      ]),
+      events: new MemoryPublisher(),
+      wakeups: { schedule: async () => undefined },
+      owner: 'bench',
+      clock: Date.now,
+    };
     const passes = [];
     for (let repeat = 0; repeat < REPEATS; repeat++) {
       for (const pk of keys) {
-        await setup.send(new UpdateItemCommand({ TableName: tableName, Key: marshall({ pk, sk: SORT_KEYS.state }), UpdateExpression: 'SET dueShard = :d, dueAt = :t', ExpressionAttributeValues: marshall({ ':d': DUE_SHARD, ':t': 0 }) }));
+        await setup.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: marshall({ pk, sk: SORT_KEYS.state }),
+            UpdateExpression: 'SET dueShard = :d, dueAt = :t',
+            ExpressionAttributeValues: marshall({ ':d': DUE_SHARD, ':t': 0 }),
+          }),
+        );
       }
       Object.assign(counters, { requests: 0, read: 0, write: 0 });
       const started = performance.now();
@@ -123,11 +180,26 @@ async function fleet(sandbox: Sandbox) {
       if (report.due !== due) throw new Error(`expected ${due} due Rollouts, the pass found ${report.due}`);
       passes.push({ ...counters, wallMs });
     }
-    results.push({ size, due, requests: median(passes.map((p) => p.requests)), readUnits: median(passes.map((p) => p.read)), writeUnits: median(passes.map((p) => p.write)), wallMs: median(passes.map((p) => p.wallMs)) });
+    results.push({
+      size,
+      due,
+      requests: median(passes.map((p) => p.requests)),
+      readUnits: median(passes.map((p) => p.read)),
+      writeUnits: median(passes.map((p) => p.write)),
+      wallMs: median(passes.map((p) => p.wallMs)),
+    });
   }
   const first = results[0]!;
   const last = results.at(-1)!;
-  return { results, costRatio: { requests: last.requests / first.requests, readUnits: last.readUnits / first.readUnits, wallMs: last.wallMs / first.wallMs }, target: 'largest pass costs at most 1.5x the 100 pass' };
+  return {
+    results,
+    costRatio: {
+      requests: last.requests / first.requests,
+      readUnits: last.readUnits / first.readUnits,
+      wallMs: last.wallMs / first.wallMs,
+    },
+    target: 'largest pass costs at most 1.5x the 100 pass',
+  };
 }
 
 /** 2. Kubernetes requests per weight change, per VirtualService, counted at a proxy. */
@@ -140,7 +212,10 @@ async function kubeRequests(sandbox: Sandbox) {
     sandbox.proxy.reset();
     await client.setWeight(rollout, weight, new Map());
     const perVs = rollout.canary.virtualServices.length;
-    return { get: sandbox.proxy.count('GET', '/virtualservices/') / perVs, patch: sandbox.proxy.count('PATCH', '/virtualservices/') / perVs };
+    return {
+      get: sandbox.proxy.count('GET', '/virtualservices/') / perVs,
+      patch: sandbox.proxy.count('PATCH', '/virtualservices/') / perVs,
+    };
   };
   const change = await measure(30);
   const unchanged = await measure(30);
@@ -174,10 +249,21 @@ async function stepTiming(sandbox: Sandbox) {
   const store = new RolloutStore(client, 'timing');
   await store.apply(rollout, Date.now());
   const paused: PublishedEvent[] = [];
-  const clusters = new ClusterConnections([{ name: 'default', kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' } }]);
+  const clusters = new ClusterConnections([
+    { name: 'default', kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' } },
+  ]);
   sandbox.proxy.reset();
-  const loop = startRunnerLoop(store, clusters, (event) => event.event.type === 'Rollout Paused' && paused.push(event));
-  await store.enqueueCommand(keyOf(rollout), { kind: 'setImage', image: 'argoproj/rollouts-demo:yellow' }, 'bench', Date.now());
+  const loop = startRunnerLoop(
+    store,
+    clusters,
+    (event) => event.event.type === 'Rollout Paused' && paused.push(event),
+  );
+  await store.enqueueCommand(
+    keyOf(rollout),
+    { kind: 'setImage', image: 'argoproj/rollouts-demo:yellow' },
+    'bench',
+    Date.now(),
+  );
   const deadline = Date.now() + (durations.reduce((a, b) => a + b, 0) + 60) * 1000;
   const done = async () => {
     const status = (await store.get(keyOf(rollout)))?.status;
@@ -185,15 +271,25 @@ async function stepTiming(sandbox: Sandbox) {
   };
   while (Date.now() < deadline && !(await done())) await sleep(200);
   await loop.stop();
-  const patches = sandbox.proxy.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/virtualservices/rollouts-demo-vsvc1'));
+  const patches = sandbox.proxy.requests.filter(
+    (r) => r.method === 'PATCH' && r.path.includes('/virtualservices/rollouts-demo-vsvc1'),
+  );
   const lateness = paused.map((event) => {
-    const due = Date.parse(event.at) + (durations[((event.event.stepIndex as number) - 1) / 2] as number) * 1000;
+    const due =
+      Date.parse(event.at) + (durations[((event.event.stepIndex as number) - 1) / 2] as number) * 1000;
     const landed = patches.find((p) => p.at >= due);
     return landed ? landed.at - due : NaN;
   });
   const measured = lateness.filter((value) => Number.isFinite(value));
   log(`step timing: ${paused.length} pauses seen, ${patches.length} weight patches`);
-  return { pauses, measured: measured.length, p50Ms: percentile(measured, 50), p99Ms: percentile(measured, 99), maxMs: Math.max(...measured), target: 'p99 under 250 ms' };
+  return {
+    pauses,
+    measured: measured.length,
+    p50Ms: percentile(measured, 50),
+    p99Ms: percentile(measured, 99),
+    maxMs: Math.max(...measured),
+    target: 'p99 under 250 ms',
+  };
 }
 
 /** 4. Cold start: bundle size and import time of each function. */
@@ -205,12 +301,23 @@ async function coldStart() {
     const { file, bytes } = await bundleFunction(join(REPO_ROOT, 'functions', `${name}.ts`), outdir);
     const times = [];
     for (let i = 0; i < 10; i++) {
-      const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`], { encoding: 'utf8', env: { ...process.env, AWS_REGION: 'us-east-1' } });
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`,
+        ],
+        { encoding: 'utf8', env: { ...process.env, AWS_REGION: 'us-east-1' } },
+      );
       times.push(Number(run.stdout.trim()));
     }
     results.push({ name, bytes, importMsMedian: median(times) });
   }
-  return { results, targets: { 'step-runner': 'under 1.5 MB and 300 ms', 'registry-webhook': 'under 700 KB' } };
+  return {
+    results,
+    targets: { 'step-runner': 'under 1.5 MB and 300 ms', 'registry-webhook': 'under 700 KB' },
+  };
 }
 
 /** 5. Webhook throughput through the local server, signatures checked, from a second process. */
@@ -219,9 +326,19 @@ async function webhookThroughput(sandbox: Sandbox) {
   const client = dynamo(sandbox.dynamoEndpoint);
   await client.send(new CreateTableCommand(createTableInput('webhook')));
   const secret = 'bench-secret';
-  Object.assign(process.env, { TABLE_NAME: 'webhook', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_ENDPOINT_URL_DYNAMODB: sandbox.dynamoEndpoint, WEBHOOK_SECRETS: JSON.stringify({ generic: secret }), POWERTOOLS_LOG_LEVEL: 'SILENT' });
+  Object.assign(process.env, {
+    TABLE_NAME: 'webhook',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: sandbox.dynamoEndpoint,
+    WEBHOOK_SECRETS: JSON.stringify({ generic: secret }),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
   const { handler } = await import('../functions/registry-webhook.js');
-  const server = await serveFunctionUrl(handler as unknown as FunctionUrlHandler, 0, { awsRequestId: 'bench' });
+  const server = await serveFunctionUrl(handler as unknown as FunctionUrlHandler, 0, {
+    awsRequestId: 'bench',
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const body = JSON.stringify({ image: 'ghcr.io/acme/nothing:v1' });
@@ -238,7 +355,12 @@ async function webhookThroughput(sandbox: Sandbox) {
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`autocannon exited ${code}`))));
   });
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return { ...JSON.parse(output.trim().split('\n').at(-1) as string), seconds, connections: 10, request: 'signed generic push matching no Rollout (202)' };
+  return {
+    ...JSON.parse(output.trim().split('\n').at(-1) as string),
+    seconds,
+    connections: 10,
+    request: 'signed generic push matching no Rollout (202)',
+  };
 }
 
 async function main() {
@@ -249,7 +371,15 @@ async function main() {
   const dynamoLocal = await startDynamoDbLocal({ logFile: join(REPO_ROOT, '.tmp/bench-dynamodb.log') });
   const proxy = await new KubeProxy(cluster.server, cluster.servingCert, cluster.caData).start();
   mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
-  const sandbox: Sandbox = { cluster, proxy, proxiedKubeconfig: proxy.kubeconfigThrough(cluster.kubeconfigPath, join(REPO_ROOT, '.tmp/bench-kubeconfig')), dynamoEndpoint: dynamoLocal.endpoint };
+  const sandbox: Sandbox = {
+    cluster,
+    proxy,
+    proxiedKubeconfig: proxy.kubeconfigThrough(
+      cluster.kubeconfigPath,
+      join(REPO_ROOT, '.tmp/bench-kubeconfig'),
+    ),
+    dynamoEndpoint: dynamoLocal.endpoint,
+  };
   try {
     const results = {
       date: new Date().toISOString(),
@@ -275,21 +405,57 @@ async function main() {
 
 function printTable(r: any) {
   const rows: [string, string, string][] = [];
-  for (const f of r.fleet.results) rows.push([`runner pass, ${f.size} registered / ${f.due} due`, `${f.requests} requests, ${f.readUnits.toFixed(1)} RCU, ${f.writeUnits.toFixed(1)} WCU, ${f.wallMs.toFixed(0)} ms`, '']);
-  rows.push(['  cost ratio largest/100', `requests ${r.fleet.costRatio.requests.toFixed(2)}x, RCU ${r.fleet.costRatio.readUnits.toFixed(2)}x, wall ${r.fleet.costRatio.wallMs.toFixed(2)}x`, r.fleet.costRatio.requests <= 1.5 && r.fleet.costRatio.readUnits <= 1.5 ? 'meets ≤1.5x' : 'MISSES ≤1.5x']);
+  for (const f of r.fleet.results)
+    rows.push([
+      `runner pass, ${f.size} registered / ${f.due} due`,
+      `${f.requests} requests, ${f.readUnits.toFixed(1)} RCU, ${f.writeUnits.toFixed(1)} WCU, ${f.wallMs.toFixed(0)} ms`,
+      '',
+    ]);
+  rows.push([
+    '  cost ratio largest/100',
+    `requests ${r.fleet.costRatio.requests.toFixed(2)}x, RCU ${r.fleet.costRatio.readUnits.toFixed(2)}x, wall ${r.fleet.costRatio.wallMs.toFixed(2)}x`,
+    r.fleet.costRatio.requests <= 1.5 && r.fleet.costRatio.readUnits <= 1.5 ? 'meets ≤1.5x' : 'MISSES ≤1.5x',
+  ]);
   const k = r.kubernetesRequests;
-  rows.push(['k8s requests per VS, weight change', `${k.change.get} GET + ${k.change.patch} PATCH`, k.change.get === 1 && k.change.patch === 1 ? 'meets 1+1' : 'MISSES']);
-  rows.push(['k8s requests per VS, no change', `${k.unchanged.get} GET + ${k.unchanged.patch} PATCH`, k.unchanged.patch === 0 ? 'meets 0 PATCH' : 'MISSES']);
+  rows.push([
+    'k8s requests per VS, weight change',
+    `${k.change.get} GET + ${k.change.patch} PATCH`,
+    k.change.get === 1 && k.change.patch === 1 ? 'meets 1+1' : 'MISSES',
+  ]);
+  rows.push([
+    'k8s requests per VS, no change',
+    `${k.unchanged.get} GET + ${k.unchanged.patch} PATCH`,
+    k.unchanged.patch === 0 ? 'meets 0 PATCH' : 'MISSES',
+  ]);
   const t = r.stepTiming;
-  rows.push([`step lateness, ${t.measured}/${t.pauses} pauses`, `p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms`, t.p99Ms < 250 ? 'meets p99 < 250 ms' : 'MISSES']);
+  rows.push([
+    `step lateness, ${t.measured}/${t.pauses} pauses`,
+    `p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms`,
+    t.p99Ms < 250 ? 'meets p99 < 250 ms' : 'MISSES',
+  ]);
   for (const c of r.coldStart.results) {
-    const limit = c.name === 'step-runner' ? c.bytes < 1.5 * 1024 * 1024 && c.importMsMedian < 300 : c.name === 'registry-webhook' ? c.bytes < 700 * 1024 : true;
-    rows.push([`cold start ${c.name}`, `${(c.bytes / 1024).toFixed(0)} KB, import ${c.importMsMedian.toFixed(0)} ms (median of 10)`, limit ? 'meets' : 'MISSES']);
+    const limit =
+      c.name === 'step-runner'
+        ? c.bytes < 1.5 * 1024 * 1024 && c.importMsMedian < 300
+        : c.name === 'registry-webhook'
+          ? c.bytes < 700 * 1024
+          : true;
+    rows.push([
+      `cold start ${c.name}`,
+      `${(c.bytes / 1024).toFixed(0)} KB, import ${c.importMsMedian.toFixed(0)} ms (median of 10)`,
+      limit ? 'meets' : 'MISSES',
+    ]);
   }
   const w = r.webhook;
-  rows.push(['webhook throughput', `${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms, ${w.total} requests, ${w.non2xx} non-2xx`, '']);
+  rows.push([
+    'webhook throughput',
+    `${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms, ${w.total} requests, ${w.non2xx} non-2xx`,
+    '',
+  ]);
   const widths = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
-  console.log(rows.map((row) => `${row[0].padEnd(widths[0]!)}  ${row[1].padEnd(widths[1]!)}  ${row[2]}`).join('\n'));
+  console.log(
+    rows.map((row) => `${row[0].padEnd(widths[0]!)}  ${row[1].padEnd(widths[1]!)}  ${row[2]}`).join('\n'),
+  );
 }
 
 await main();

@@ -24,7 +24,11 @@ export function dynamoDbLocalDirectory(): string {
 }
 
 /** In memory by default; with `dbPath` the data survives a restart on the same port. */
-export async function startDynamoDbLocal(options: { logFile: string; port?: number; dbPath?: string }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: {
+  logFile: string;
+  port?: number;
+  dbPath?: string;
+}): Promise<DynamoDbLocal> {
   const dir = dynamoDbLocalDirectory();
   const port = options.port ?? (await freePort());
   const group = new ProcessGroup(options.logFile);

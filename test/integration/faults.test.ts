@@ -21,7 +21,14 @@ import { keyOf, RolloutStore } from '../../lib/store/repository.js';
 import { createTableInput } from '../../lib/store/table.js';
 import type { StoredRollout } from '../../lib/store/types.js';
 import { KubeProxy, type Fault } from '../support/kube-proxy.js';
-import { createStore, demoRolloutIn, deployment, dynamoClient, routeWeights, runnerDeps } from './runner-harness.js';
+import {
+  createStore,
+  demoRolloutIn,
+  deployment,
+  dynamoClient,
+  routeWeights,
+  runnerDeps,
+} from './runner-harness.js';
 import { admin, applyDemo, createNamespace, kubeconfig, waitForAvailable } from './sandbox.js';
 
 const YELLOW = 'argoproj/rollouts-demo:yellow';
@@ -34,7 +41,12 @@ function count(kind: string) {
 }
 
 function proxiedClusters(): ClusterConnections {
-  return new ClusterConnections([{ name: 'default', kubeconfig: { path: proxiedKubeconfig, context: 'runner' } }], undefined, undefined, 1000);
+  return new ClusterConnections(
+    [{ name: 'default', kubeconfig: { path: proxiedKubeconfig, context: 'runner' } }],
+    undefined,
+    undefined,
+    1000,
+  );
 }
 
 /** Every route's weights sum to 100; the canary has traffic only with available pods; an abort ends at 100/0. */
@@ -43,7 +55,10 @@ async function checkInvariants(rollout: Rollout, stored: StoredRollout | undefin
   const routes = Object.values(weights).flat();
   for (const [, stable, canary] of routes) expect(stable + canary).toBe(100);
   const canaryTraffic = Math.max(...routes.map(([, , canary]) => canary));
-  if (canaryTraffic > 0) expect((await deployment(rollout.namespace, rollout.workload.canaryDeployment)).available).toBeGreaterThanOrEqual(1);
+  if (canaryTraffic > 0)
+    expect(
+      (await deployment(rollout.namespace, rollout.workload.canaryDeployment)).available,
+    ).toBeGreaterThanOrEqual(1);
   if (stored?.status.phase === 'Degraded') expect(canaryTraffic).toBe(0);
 }
 
@@ -52,14 +67,24 @@ function transitionsOf(history: { kind: string; message: string }[]) {
 }
 
 beforeAll(async () => {
-  proxy = await new KubeProxy(process.env.TEST_CLUSTER_SERVER as string, { cert: process.env.TEST_CLUSTER_CERT as string, key: process.env.TEST_CLUSTER_KEY as string }, process.env.TEST_CLUSTER_CERT as string).start();
-  proxiedKubeconfig = proxy.kubeconfigThrough(process.env.TEST_KUBECONFIG as string, join(mkdtempSync(join(tmpdir(), 'faults-')), 'kubeconfig'));
+  proxy = await new KubeProxy(
+    process.env.TEST_CLUSTER_SERVER as string,
+    { cert: process.env.TEST_CLUSTER_CERT as string, key: process.env.TEST_CLUSTER_KEY as string },
+    process.env.TEST_CLUSTER_CERT as string,
+  ).start();
+  proxiedKubeconfig = proxy.kubeconfigThrough(
+    process.env.TEST_KUBECONFIG as string,
+    join(mkdtempSync(join(tmpdir(), 'faults-')), 'kubeconfig'),
+  );
 });
 
 afterAll(async () => {
   await proxy.stop();
   const lines = Object.entries(injected).map(([kind, n]) => `${kind}: ${n}`);
-  writeFileSync(join(process.cwd(), '.tmp/faults-report.txt'), `${lines.join('\n')}\ntotal: ${Object.values(injected).reduce((a, b) => a + b, 0)}\n`);
+  writeFileSync(
+    join(process.cwd(), '.tmp/faults-report.txt'),
+    `${lines.join('\n')}\ntotal: ${Object.values(injected).reduce((a, b) => a + b, 0)}\n`,
+  );
 });
 
 describe('Kubernetes API faults at every step of the seed scenario', () => {
@@ -81,7 +106,12 @@ describe('Kubernetes API faults at every step of the seed scenario', () => {
       run: async () => {
         const { body } = await admin().send<any>('GET', vsPath);
         const route = body.spec.http[0].route;
-        await admin().send('PATCH', vsPath, [{ op: 'replace', path: '/spec/http/0/route', value: [route[1], route[0]] }], CONTENT_TYPES.jsonPatch);
+        await admin().send(
+          'PATCH',
+          vsPath,
+          [{ op: 'replace', path: '/spec/http/0/route', value: [route[1], route[0]] }],
+          CONTENT_TYPES.jsonPatch,
+        );
       },
     };
     const kinds: [string, Fault][] = [
@@ -93,43 +123,79 @@ describe('Kubernetes API faults at every step of the seed scenario', () => {
       ['409', { kind: 'status', status: 409 }],
       ['concurrent-writer', concurrentWriter],
     ];
-    const combos = kinds.flatMap(([name, fault]) => (['GET', 'PATCH'] as const).map((method) => ({ name: `${name} on ${method}`, method, fault })));
+    const combos = kinds.flatMap(([name, fault]) =>
+      (['GET', 'PATCH'] as const).map((method) => ({ name: `${name} on ${method}`, method, fault })),
+    );
     const fired = new Set<string>();
+    const images = [
+      YELLOW,
+      'argoproj/rollouts-demo:orange',
+      'argoproj/rollouts-demo:red',
+      'argoproj/rollouts-demo:purple',
+    ];
+    let image = 0;
     let promoted = false;
-    for (let pass = 0; pass < 400; pass++) {
+    let next = 0;
+    let clean = false;
+    for (
+      let pass = 0;
+      pass < 400 && (next < combos.length || (await store.get(key))?.status.phase !== 'Healthy');
+      pass++
+    ) {
       proxy.reset();
-      const combo = combos[Math.floor(pass / 2) % combos.length]!;
-      // Every other pass is clean so that the rollout can move on between faults.
-      if (pass % 2 === 0) {
-        let armed = true;
+      const combo = combos[next];
+      // A fault stays armed until it fires (PATCH faults need a pass that writes); the pass after one is clean.
+      if (combo && !clean) {
         proxy.rules = [
           ({ method, path }) => {
-            const target = combo.name.startsWith('concurrent') ? path.includes('/virtualservices/rollouts-demo-vsvc1') : path.includes(`/namespaces/${namespace}/`);
-            if (!armed || method !== combo.method || !target) return undefined;
-            armed = false;
+            const target = combo.name.startsWith('concurrent')
+              ? path.includes('/virtualservices/rollouts-demo-vsvc1')
+              : path.includes(`/namespaces/${namespace}/`);
+            if (fired.has(combo.name) || method !== combo.method || !target) return undefined;
             fired.add(combo.name);
             count(combo.name);
+            next++;
             return combo.fault;
           },
         ];
       }
+      const firedBefore = fired.size;
       await runPass(deps, { only: [key] });
+      clean = fired.size > firedBefore;
       const stored = await store.get(key);
       await checkInvariants(rollout, stored);
       if (stored?.status.phase === 'Paused' && stored.status.pauseUntil === undefined && !promoted) {
         await store.enqueueCommand(key, { kind: 'promote' }, 'test', Date.now());
         promoted = true;
       }
-      if (stored?.status.phase === 'Healthy' && stored.status.stableImage === YELLOW && fired.size === combos.length) break;
+      if (
+        stored?.status.phase === 'Healthy' &&
+        stored.status.stableImage === images[image] &&
+        next < combos.length
+      ) {
+        // Faults are left: roll the next image out so there are writes to fail.
+        image++;
+        promoted = false;
+        await store.enqueueCommand(
+          key,
+          { kind: 'setImage', image: images[image % images.length] as string },
+          'test',
+          Date.now(),
+        );
+      }
       await sleep(50);
     }
     proxy.reset();
     const final = await store.get(key);
     expect([...fired].sort()).toEqual(combos.map((c) => c.name).sort());
-    expect(final?.status).toMatchObject({ phase: 'Healthy', stableImage: YELLOW, weight: 0 });
+    expect(final?.status).toMatchObject({
+      phase: 'Healthy',
+      stableImage: images[image % images.length],
+      weight: 0,
+    });
     const transitions = transitionsOf(await store.history(key));
     expect(new Set(transitions).size).toBe(transitions.length);
-    expect(transitions.filter((t) => t.startsWith('Rollout Completed'))).toHaveLength(1);
+    expect(transitions.filter((t) => t.startsWith('Rollout Completed'))).toHaveLength(image + 1);
   }, 300_000);
 });
 
@@ -204,8 +270,16 @@ describe('a runner that dies mid-pass', () => {
     expect(transitions.filter((t) => t.startsWith('Rollout Promoted'))).toHaveLength(1);
     expect(transitions.filter((t) => t.startsWith('Rollout Completed'))).toHaveLength(1);
     expect(await routeWeights(rollout)).toEqual({
-      'rollouts-demo-vsvc1': [['http', 100, 0], ['tls', 100, 0], ['tcp', 100, 0]],
-      'rollouts-demo-vsvc2': [['http', 100, 0], ['tls', 100, 0], ['tcp', 100, 0]],
+      'rollouts-demo-vsvc1': [
+        ['http', 100, 0],
+        ['tls', 100, 0],
+        ['tcp', 100, 0],
+      ],
+      'rollouts-demo-vsvc2': [
+        ['http', 100, 0],
+        ['tls', 100, 0],
+        ['tcp', 100, 0],
+      ],
     });
   }, 300_000);
 });
@@ -219,8 +293,18 @@ describe('duplicate and reordered webhook deliveries', () => {
     const rollout = demoRolloutIn(namespace);
     const key = keyOf(rollout);
     await store.apply(rollout, Date.now());
-    const yellow = { registry: 'docker.io', repository: 'argoproj/rollouts-demo', tag: 'yellow', digest: `sha256:${'1'.repeat(64)}` };
-    const red = { registry: 'docker.io', repository: 'argoproj/rollouts-demo', tag: 'red', digest: `sha256:${'2'.repeat(64)}` };
+    const yellow = {
+      registry: 'docker.io',
+      repository: 'argoproj/rollouts-demo',
+      tag: 'yellow',
+      digest: `sha256:${'1'.repeat(64)}`,
+    };
+    const red = {
+      registry: 'docker.io',
+      repository: 'argoproj/rollouts-demo',
+      tag: 'red',
+      digest: `sha256:${'2'.repeat(64)}`,
+    };
     const deliveries = [
       { push: yellow, id: 'd1' },
       { push: yellow, id: 'd1' },
@@ -232,7 +316,10 @@ describe('duplicate and reordered webhook deliveries', () => {
     const results = [];
     for (const { push, id } of deliveries) {
       count('duplicate or reordered delivery');
-      results.push((await acceptPushes(store, [push], { deliveryId: id, source: 'test', now: Date.now() })).results[0]?.result);
+      results.push(
+        (await acceptPushes(store, [push], { deliveryId: id, source: 'test', now: Date.now() })).results[0]
+          ?.result,
+      );
     }
     expect(results).toEqual(['queued', 'duplicate', 'duplicate', 'queued', 'duplicate', 'duplicate']);
     const deps = runnerDeps(store);
@@ -241,7 +328,11 @@ describe('duplicate and reordered webhook deliveries', () => {
       await sleep(150);
     }
     const stored = await store.get(key);
-    expect(stored?.status).toMatchObject({ revision: 3, canaryImage: `argoproj/rollouts-demo:red@${red.digest}`, phase: 'Paused' });
+    expect(stored?.status).toMatchObject({
+      revision: 3,
+      canaryImage: `argoproj/rollouts-demo:red@${red.digest}`,
+      phase: 'Paused',
+    });
     const started = transitionsOf(await store.history(key)).filter((t) => t.startsWith('Rollout Started'));
     expect(started).toHaveLength(2);
   });
@@ -288,10 +379,19 @@ describe('four runners in parallel on 50 Rollouts', () => {
         if (stored.status.phase === 'Paused' && !sent.has(stored.key.name)) {
           sent.add(stored.key.name);
           count('command sent during passes');
-          await store.enqueueCommand(stored.key, index % 2 === 0 ? { kind: 'promote' } : { kind: 'abort' }, 'test', Date.now());
+          await store.enqueueCommand(
+            stored.key,
+            index % 2 === 0 ? { kind: 'promote' } : { kind: 'abort' },
+            'test',
+            Date.now(),
+          );
         }
       }
-      finished = all.every((s) => (Number(s.key.name.split('-')[1]) % 2 === 0 ? s.status.phase === 'Healthy' && s.status.stableImage === 'app:v2' : s.status.phase === 'Degraded' && s.status.canaryScaledDown));
+      finished = all.every((s) =>
+        Number(s.key.name.split('-')[1]) % 2 === 0
+          ? s.status.phase === 'Healthy' && s.status.stableImage === 'app:v2'
+          : s.status.phase === 'Degraded' && s.status.canaryScaledDown,
+      );
       await sleep(250);
     }
     stop = true;
@@ -303,7 +403,9 @@ describe('four runners in parallel on 50 Rollouts', () => {
       expect(stored?.status.phase).toBe(even ? 'Healthy' : 'Degraded');
       const transitions = transitionsOf(await store.history(keyOf(rollout)));
       expect(new Set(transitions).size).toBe(transitions.length);
-      expect(transitions.filter((t) => t.startsWith(even ? 'Rollout Completed' : 'Rollout Aborted'))).toHaveLength(1);
+      expect(
+        transitions.filter((t) => t.startsWith(even ? 'Rollout Completed' : 'Rollout Aborted')),
+      ).toHaveLength(1);
     }
   }, 300_000);
 });
@@ -317,7 +419,12 @@ describe('DynamoDB Local stopped mid-pass and restarted', () => {
     const dbPath = mkdtempSync(join(tmpdir(), 'ddb-'));
     const logFile = join(process.cwd(), '.tmp/faults-dynamodb.log');
     let dynamo = await startDynamoDbLocal({ logFile, port, dbPath });
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 2 });
+    const client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      maxAttempts: 2,
+    });
     await client.send(new CreateTableCommand(createTableInput('restart')));
     const store = new RolloutStore(client, 'restart');
     const rollout = demoRolloutIn(namespace);
@@ -368,10 +475,18 @@ function fleetObjects(namespace: string, name: string) {
     spec: {
       replicas,
       selector: { matchLabels: { app: name, track } },
-      template: { metadata: { labels: { app: name, track } }, spec: { containers: [{ name: 'app', image: 'app:v1' }] } },
+      template: {
+        metadata: { labels: { app: name, track } },
+        spec: { containers: [{ name: 'app', image: 'app:v1' }] },
+      },
     },
   });
-  const serviceOf = (track: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-${track}`, namespace }, spec: { selector: { app: name, track }, ports: [{ port: 80 }] } });
+  const serviceOf = (track: string) => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: `${name}-${track}`, namespace },
+    spec: { selector: { app: name, track }, ports: [{ port: 80 }] },
+  });
   return [
     deploymentOf('stable', 1),
     deploymentOf('canary', 0),
@@ -381,7 +496,17 @@ function fleetObjects(namespace: string, name: string) {
       apiVersion: 'networking.istio.io/v1beta1',
       kind: 'VirtualService',
       metadata: { name, namespace },
-      spec: { hosts: [`${name}.local`], http: [{ route: [{ destination: { host: `${name}-stable` }, weight: 100 }, { destination: { host: `${name}-canary` }, weight: 0 }] }] },
+      spec: {
+        hosts: [`${name}.local`],
+        http: [
+          {
+            route: [
+              { destination: { host: `${name}-stable` }, weight: 100 },
+              { destination: { host: `${name}-canary` }, weight: 0 },
+            ],
+          },
+        ],
+      },
     },
   ];
 }

@@ -37,7 +37,10 @@ export class KubeProxy {
   ) {}
 
   async start(): Promise<this> {
-    this.server = createServer({ cert: this.certificate.cert, key: this.certificate.key }, (req, res) => void this.handle(req, res));
+    this.server = createServer(
+      { cert: this.certificate.cert, key: this.certificate.key },
+      (req, res) => void this.handle(req, res),
+    );
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const address = this.server.address();
     this.port = typeof address === 'object' && address ? address.port : 0;
@@ -78,8 +81,19 @@ export class KubeProxy {
       entry.fault = `${fault.status}`;
       entry.status = fault.status;
       req.resume();
-      res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfterSeconds ? { 'retry-after': String(fault.retryAfterSeconds) } : {}) });
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `injected ${fault.status}`, code: fault.status }));
+      res.writeHead(fault.status, {
+        'content-type': 'application/json',
+        ...(fault.retryAfterSeconds ? { 'retry-after': String(fault.retryAfterSeconds) } : {}),
+      });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: `injected ${fault.status}`,
+          code: fault.status,
+        }),
+      );
       return;
     }
     if (fault?.kind === 'reset') {
@@ -98,7 +112,11 @@ export class KubeProxy {
     }
     const upstream = request(
       new URL(entry.path, this.upstream),
-      { method: entry.method, headers: { ...req.headers, host: new URL(this.upstream).host }, ca: this.upstreamCa },
+      {
+        method: entry.method,
+        headers: { ...req.headers, host: new URL(this.upstream).host },
+        ca: this.upstreamCa,
+      },
       (upstreamResponse) => {
         entry.status = upstreamResponse.statusCode;
         res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
