@@ -97,6 +97,7 @@ export class ServerlessRolloutsStack extends Stack {
         CLUSTERS: JSON.stringify(config.clusters),
       },
     );
+    const triggerEnvironment = { TABLE_NAME: this.table.tableName, EVENT_BUS_NAME: bus.eventBusName };
     const ecrPush = this.fn(
       'EcrPush',
       'ecr-push.ts',
@@ -104,10 +105,7 @@ export class ServerlessRolloutsStack extends Stack {
       256,
       config.logRetentionDays,
       asyncDlq,
-      {
-        TABLE_NAME: this.table.tableName,
-        EVENT_BUS_NAME: bus.eventBusName,
-      },
+      triggerEnvironment,
     );
     const webhook = this.fn(
       'RegistryWebhook',
@@ -117,8 +115,7 @@ export class ServerlessRolloutsStack extends Stack {
       config.logRetentionDays,
       asyncDlq,
       {
-        TABLE_NAME: this.table.tableName,
-        EVENT_BUS_NAME: bus.eventBusName,
+        ...triggerEnvironment,
         WEBHOOK_SECRET_ARN: webhookSecret.secretArn,
       },
     );

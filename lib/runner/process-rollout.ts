@@ -171,33 +171,20 @@ async function act(
 ): Promise<void> {
   const { rollout } = stored;
   const { namespace, workload } = rollout;
+  // The observed copy follows each write, so a later action in the same pass sees what is there now.
+  const setImage = async (track: 'stable' | 'canary', image: string) => {
+    const name = track === 'stable' ? workload.stableDeployment : workload.canaryDeployment;
+    if (await cluster.deployments.setImage(namespace, name, observed[track], workload.container, image)) {
+      observed[track] = { ...observed[track], image };
+    }
+  };
   for (const action of actions) {
     switch (action.type) {
       case 'setCanaryImage':
-        if (
-          await cluster.deployments.setImage(
-            namespace,
-            workload.canaryDeployment,
-            observed.canary,
-            workload.container,
-            action.image,
-          )
-        ) {
-          observed.canary = { ...observed.canary, image: action.image };
-        }
+        await setImage('canary', action.image);
         break;
       case 'setStableImage':
-        if (
-          await cluster.deployments.setImage(
-            namespace,
-            workload.stableDeployment,
-            observed.stable,
-            workload.container,
-            action.image,
-          )
-        ) {
-          observed.stable = { ...observed.stable, image: action.image };
-        }
+        await setImage('stable', action.image);
         break;
       case 'scaleCanary':
         if (

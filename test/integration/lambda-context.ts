@@ -16,3 +16,15 @@ export function lambdaContext(functionName: string): Context {
     succeed: () => undefined,
   };
 }
+
+/** The environment a handler sees on Lambda, pointed at DynamoDB Local and the test table. */
+export function lambdaEnvironment(tableName: string, extra: Record<string, string>): void {
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: process.env.TEST_DYNAMODB_ENDPOINT,
+    TABLE_NAME: tableName,
+    ...extra,
+  });
+}

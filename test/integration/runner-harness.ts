@@ -71,6 +71,21 @@ export function demoRolloutIn(namespace: string, change: (doc: any) => void = ()
   return parsed.value;
 }
 
+export const YELLOW = 'argoproj/rollouts-demo:yellow';
+
+/** Registers the Rollout and queues `set image` as a user would. */
+export async function registerAndSetImage(
+  store: RolloutStore,
+  rollout: Rollout,
+  image = YELLOW,
+): Promise<void> {
+  await store.apply(rollout, Date.now());
+  await store.enqueueCommand(keyOf(rollout), { kind: 'setImage', image }, 'test', Date.now());
+}
+
+export const pausedAt = (weight: number) => (stored: StoredRollout) =>
+  stored.status.phase === 'Paused' && stored.status.weight === weight;
+
 /** Runs passes for one Rollout until `done` holds for its stored state. */
 export async function passUntil(
   deps: RunnerDeps,

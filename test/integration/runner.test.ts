@@ -15,10 +15,12 @@ import {
   passUntil,
   phase,
   routeWeights,
+  pausedAt,
+  registerAndSetImage,
   runnerDeps,
+  YELLOW,
 } from './runner-harness.js';
 
-const YELLOW = 'argoproj/rollouts-demo:yellow';
 const RED = 'argoproj/rollouts-demo:red';
 let store: RolloutStore;
 
@@ -39,9 +41,8 @@ describe('abort and retry', () => {
     const rollout = demoRolloutIn(namespace);
     const key = keyOf(rollout);
     const deps = runnerDeps(store);
-    await store.apply(rollout, Date.now());
-    await store.enqueueCommand(key, { kind: 'setImage', image: YELLOW }, 'test', Date.now());
-    await passUntil(deps, rollout, (s) => s.status.phase === 'Paused' && s.status.weight === 5, 'pause at 5');
+    await registerAndSetImage(store, rollout);
+    await passUntil(deps, rollout, pausedAt(5), 'pause at 5');
     await store.enqueueCommand(key, { kind: 'promote' }, 'test', Date.now());
     await passUntil(deps, rollout, (s) => s.status.weight === 50, '50/50');
 
@@ -83,9 +84,8 @@ describe('drift', () => {
     const rollout = demoRolloutIn(namespace);
     const key = keyOf(rollout);
     const deps = runnerDeps(store);
-    await store.apply(rollout, Date.now());
-    await store.enqueueCommand(key, { kind: 'setImage', image: YELLOW }, 'test', Date.now());
-    await passUntil(deps, rollout, (s) => s.status.phase === 'Paused' && s.status.weight === 5, 'pause at 5');
+    await registerAndSetImage(store, rollout);
+    await passUntil(deps, rollout, pausedAt(5), 'pause at 5');
 
     const edited = await admin().send(
       'PATCH',
@@ -111,8 +111,7 @@ describe('two runners on the same due Rollout', () => {
     const key = keyOf(rollout);
     const a = runnerDeps(store, 'runner-a');
     const b = runnerDeps(store, 'runner-b');
-    await store.apply(rollout, Date.now());
-    await store.enqueueCommand(key, { kind: 'setImage', image: YELLOW }, 'test', Date.now());
+    await registerAndSetImage(store, rollout);
     const both = async () => Promise.all([runPass(a, { only: [key] }), runPass(b, { only: [key] })]);
     for (let i = 0; i < 40 && (await store.get(key))?.status.phase !== 'Paused'; i++) {
       await both();
@@ -154,8 +153,7 @@ describe('invalid references', () => {
       'GET',
       `/apis/networking.istio.io/v1beta1/namespaces/${namespace}/virtualservices/rollouts-demo-vsvc1`,
     );
-    await store.apply(rollout, Date.now());
-    await store.enqueueCommand(key, { kind: 'setImage', image: YELLOW }, 'test', Date.now());
+    await registerAndSetImage(store, rollout);
     const invalid = await passUntil(deps, rollout, phase('InvalidSpec'), 'InvalidSpec');
     expect(invalid.status.message).toBe(
       `Rollout ${namespace}/rollouts-demo: VirtualService ${namespace}/rollouts-demo-vsvc1: HTTP Route 'http-missing' is not found in the defined Virtual Service. Found HTTP routes: 'http-primary'.`,

@@ -5,7 +5,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { keyOf, type RolloutStore } from '../../lib/store/repository.js';
 import type { Rollout } from '../../lib/spec/rollout.js';
-import { lambdaContext } from './lambda-context.js';
+import { lambdaContext, lambdaEnvironment } from './lambda-context.js';
 import { createStore, demoRolloutIn, everyRoute, routeWeights } from './runner-harness.js';
 import { applyDemo, createNamespace, waitForAvailable } from './sandbox.js';
 
@@ -70,12 +70,7 @@ beforeAll(async () => {
   store = await createStore();
   rollout = demoRolloutIn(namespace);
   await store.apply(rollout, Date.now());
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: process.env.TEST_DYNAMODB_ENDPOINT,
-    TABLE_NAME: store.tableName,
+  lambdaEnvironment(store.tableName, {
     EVENT_BUS_NAME: 'rollouts',
     WAKEUP_QUEUE_URL: QUEUE_URL,
     CLUSTERS: JSON.stringify([

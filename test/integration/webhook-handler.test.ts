@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hmacSha256Hex } from '../../lib/triggers/signatures.js';
 import { keyOf, type RolloutStore } from '../../lib/store/repository.js';
 import type { Rollout } from '../../lib/spec/rollout.js';
-import { lambdaContext } from './lambda-context.js';
+import { lambdaContext, lambdaEnvironment } from './lambda-context.js';
 import {
   createStore,
   demoRolloutIn,
@@ -101,12 +101,7 @@ beforeAll(async () => {
       SecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rollouts-webhooks',
     })
     .resolves({ SecretString: JSON.stringify(SECRETS) });
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: process.env.TEST_DYNAMODB_ENDPOINT,
-    TABLE_NAME: store.tableName,
+  lambdaEnvironment(store.tableName, {
     WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:rollouts-webhooks',
   });
   delete process.env.WEBHOOK_SECRETS;
