@@ -147,7 +147,6 @@ describe('invalid references', () => {
       namespace,
       (doc) => (doc.spec.strategy.canary.trafficRouting.istio.virtualServices[0].routes = ['http-missing']),
     );
-    const key = keyOf(rollout);
     const deps = runnerDeps(store);
     const vsBefore = await admin().send<any>(
       'GET',
