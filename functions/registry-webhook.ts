@@ -1,6 +1,8 @@
 /** Lambda Function URL: Docker Hub, GHCR, Harbor and generic push webhooks start canaries. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas/lambda';
 import middy from '@middy/core';
 import { acceptPushes } from '../lib/runner/pushes.js';
@@ -8,6 +10,7 @@ import { triggerDepsFromEnvironment, type TriggerDeps } from '../lib/runner/trig
 import { decideWebhook } from '../lib/triggers/webhook.js';
 
 const logger = new Logger({ serviceName: 'registry-webhook' });
+const metrics = new Metrics({ namespace: 'ServerlessRollouts', serviceName: 'registry-webhook' });
 let deps: TriggerDeps | undefined;
 
 const respond = (statusCode: number, body: Record<string, unknown>) => ({
@@ -32,6 +35,7 @@ export const handler = middy(async (event: unknown) => {
     await (deps ??= triggerDepsFromEnvironment(process.env)).secrets(),
   );
   if (decision.kind === 'reject') {
+    metrics.addMetric(`Rejected${decision.status}`, MetricUnit.Count, 1);
     logger.warn('webhook rejected', {
       status: decision.status,
       reason: decision.message,
@@ -46,6 +50,13 @@ export const handler = middy(async (event: unknown) => {
     now: Date.now(),
     ...(deps.nudge ? { nudge: deps.nudge } : {}),
   });
+  metrics.addMetric(
+    'CanariesQueued',
+    MetricUnit.Count,
+    accepted.results.filter((r) => r.result === 'queued').length,
+  );
   logger.info('push accepted', { provider: decision.provider, ...accepted });
   return respond(202, { ...accepted });
-}).use(injectLambdaContext(logger));
+})
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

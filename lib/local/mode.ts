@@ -110,6 +110,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       WEBHOOK_SECRETS: JSON.stringify(secrets),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
     const { handler } = await import('../../functions/registry-webhook.js');
     const port = options.port ?? (await freePort());

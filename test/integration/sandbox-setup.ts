@@ -17,6 +17,7 @@ export async function setUpSandbox(): Promise<void> {
   );
   (globalThis as { __sandbox__?: unknown }).__sandbox__ = { cluster, dynamo };
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.TEST_KUBECONFIG = cluster.kubeconfigPath;
   process.env.TEST_CLUSTER_SERVER = cluster.server;
   process.env.TEST_CLUSTER_CERT = cluster.servingCert.cert;
