@@ -3,7 +3,7 @@
  * status and the actions that bring the cluster there. Actions state desired state, so running
  * them twice is harmless, and every pass re-asserts the weight to correct drift.
  */
-import type { Rollout } from '../spec/rollout.js';
+import { asRollout, type Rollout } from '../spec/rollout.js';
 import { availablePodsWithImage, canaryPodsFor, isRolledOut, weightAllowedBy } from './replicas.js';
 import type {
   Action,
@@ -114,14 +114,24 @@ class Pass {
 }
 
 export function decide(
-  rollout: Rollout,
-  status: RolloutStatus,
+  rollout: Rollout | unknown,
+  status: RolloutStatus | undefined,
   observation: Observation,
   command: Command | null,
-  now: number,
+  now: number | Date,
   options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
 ): Decision {
-  const pass = new Pass(rollout, status, observation, now, options);
+  const current = status ?? initialStatus();
+  const parsed = asRollout(rollout);
+  if (!parsed.ok)
+    return { status: markInvalidSpec(current, parsed.errors.join('; ')), actions: [], wakeAt: null };
+  const pass = new Pass(
+    parsed.value,
+    current,
+    observation,
+    now instanceof Date ? now.getTime() : now,
+    options,
+  );
   if (!pass.status.stableImage && observation.stable.image)
     pass.update({ stableImage: observation.stable.image });
   const outcome = command ? applyCommand(pass, command) : undefined;

@@ -3,7 +3,7 @@
  * are, and a canary weight, say exactly what to write. Pure: the Kubernetes adapter and
  * `rollouts preview` both act on its answer.
  */
-import type { TrafficSpec, VirtualServiceRef } from '../spec/rollout.js';
+import { asTrafficSpec, type TrafficSpec, type VirtualServiceRef } from '../spec/rollout.js';
 import { formatRef, type ObjectRef } from '../spec/references.js';
 import type { RouteDestination, VirtualService } from '../spec/virtualservice.js';
 import {
@@ -60,10 +60,17 @@ export function findVirtualService(
 
 /** Plans every VirtualService the Rollout names, in its order; all problems are reported, none half-planned. */
 export function plan(
-  spec: TrafficSpec,
+  rollout: TrafficSpec | unknown,
   virtualServices: readonly VirtualService[],
   weight: number,
 ): PlanResult {
+  const parsed = asTrafficSpec(rollout);
+  if (!parsed.ok)
+    return {
+      ok: false,
+      errors: parsed.errors.map((message) => ({ virtualService: '(none: the Rollout is invalid)', message })),
+    };
+  const spec = parsed.value;
   if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
     return {
       ok: false,

@@ -333,3 +333,25 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
     return path ? `${path}: ${message}` : message;
   });
 }
+
+function isNormalised(value: unknown): value is TrafficSpec {
+  const candidate = value as Partial<TrafficSpec> | null;
+  return Boolean(
+    candidate &&
+    typeof candidate === 'object' &&
+    candidate.canary &&
+    Array.isArray(candidate.canary.virtualServices),
+  );
+}
+
+/** A Rollout as parsed here, or a Rollout manifest (ours or Argo's) to parse: what the planner accepts. */
+export function asTrafficSpec(value: TrafficSpec | unknown): ParseResult<TrafficSpec> {
+  return isNormalised(value) ? { ok: true, value } : parseTrafficSpec(value);
+}
+
+/** The same for the engine, which needs the whole Rollout. */
+export function asRollout(value: Rollout | unknown): ParseResult<Rollout> {
+  return isNormalised(value) && 'workload' in (value as object)
+    ? { ok: true, value: value as Rollout }
+    : parseRollout(value);
+}

@@ -315,3 +315,26 @@ describe('plan inputs', () => {
     expect(errorsOf(spec, [vs('a', { http: [] })])).toHaveLength(2);
   });
 });
+
+describe('plan on manifests', () => {
+  it('takes a Rollout manifest as it is, ours or Argo’s', () => {
+    const services = demoVirtualServices();
+    const fromManifest = plan(readDocuments('examples/istio-demo/rollout.yaml')[0], services, 5);
+    expect(fromManifest).toEqual(plan(rollout, services, 5));
+    const argo = plan(readDocuments('test/fixtures/seed/rollout.yaml')[0], services, 5);
+    expect(argo.ok).toBe(false);
+    expect(!argo.ok && formatPlanError(argo.errors[0]!)).toContain(
+      'No matching TLS routes found in the defined Virtual Service.',
+    );
+  });
+
+  it('reports an invalid manifest instead of planning it', () => {
+    const result = plan(
+      { apiVersion: 'serverless-rollouts.io/v1alpha1', kind: 'Rollout', metadata: { name: 'x' }, spec: {} },
+      [],
+      5,
+    );
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors[0]?.message).toBe('spec.strategy: is required');
+  });
+});
