@@ -67,12 +67,7 @@ describe('abort and retry', () => {
     expect((await deployment(namespace, 'rollouts-demo-stable')).image).toBe('argoproj/rollouts-demo:blue');
 
     await store.enqueueCommand(key, { kind: 'retry' }, 'test', Date.now());
-    const retried = await passUntil(
-      deps,
-      rollout,
-      (s) => s.status.phase === 'Paused' && s.status.weight === 5,
-      'retry back at step 1',
-    );
+    const retried = await passUntil(deps, rollout, pausedAt(5), 'retry back at step 1');
     expect(retried.status).toMatchObject({ revision: 2, stepIndex: 1, canaryImage: YELLOW });
     expect(await routeWeights(rollout)).toEqual(everyRoute(95, 5));
   });
@@ -170,12 +165,7 @@ describe('invalid references', () => {
 
     const fixed = demoRolloutIn(namespace);
     await store.apply(fixed, Date.now());
-    const resumed = await passUntil(
-      deps,
-      fixed,
-      (s) => s.status.phase === 'Paused' && s.status.weight === 5,
-      'resumed after the fix',
-    );
+    const resumed = await passUntil(deps, fixed, pausedAt(5), 'resumed after the fix');
     expect(resumed.status.canaryImage).toBe(YELLOW);
   });
 });

@@ -9,6 +9,7 @@ import {
   deployment,
   everyRoute,
   passUntil,
+  pausedAt,
   phase,
   routeWeights,
   runnerDeps,
@@ -34,12 +35,7 @@ describe('the seed scenario', () => {
       await store.enqueueCommand(keyOf(rollout), { kind: 'setImage', image: YELLOW }, 'test', Date.now()),
     ).toEqual({ ok: true, accepted: 'queued' });
 
-    const paused = await passUntil(
-      deps,
-      rollout,
-      (s) => s.status.phase === 'Paused' && s.status.weight === 5,
-      '95/5 and pause {}',
-    );
+    const paused = await passUntil(deps, rollout, pausedAt(5), '95/5 and pause {}');
     expect(paused.status).toMatchObject({ revision: 2, stepIndex: 1, canaryImage: YELLOW });
     expect(await routeWeights(rollout)).toEqual(everyRoute(95, 5));
     expect(await deployment(namespace, 'rollouts-demo-canary')).toEqual({

@@ -13,6 +13,7 @@ import {
   demoRolloutIn,
   everyRoute,
   passUntil,
+  pausedAt,
   routeWeights,
   runnerDeps,
 } from './runner-harness.js';
@@ -226,12 +227,7 @@ describe('ECR pushes', () => {
       { rollout: `default/${ecrRollout.namespace}/rollouts-demo`, image, result: 'queued' },
     ]);
     expect((await ecr(event)).results[0].result).toBe('duplicate');
-    const paused = await passUntil(
-      runnerDeps(store),
-      ecrRollout,
-      (s) => s.status.phase === 'Paused' && s.status.weight === 5,
-      '95/5 after the ECR push',
-    );
+    const paused = await passUntil(runnerDeps(store), ecrRollout, pausedAt(5), '95/5 after the ECR push');
     expect(paused.status.canaryImage).toBe(image);
     expect(await routeWeights(ecrRollout)).toEqual(everyRoute(95, 5));
   });
