@@ -26,7 +26,7 @@ Commands that read files only:
   lint -f rollout.yaml [--virtualservice vs.yaml ...]
   preview -f rollout.yaml --virtualservice vs.yaml [...] --weight N [-o yaml|json]
 
-Commands on the store (local mode from 'npm start', or ROLLOUTS_TABLE for a deployed stack):
+Commands on the store (local mode from 'npm start', or a deployed stack: --stack NAME or ROLLOUTS_STACK):
   apply -f rollout.yaml
   list
   get NAME [--watch]
@@ -35,7 +35,7 @@ Commands on the store (local mode from 'npm start', or ROLLOUTS_TABLE for a depl
   abort NAME
   retry NAME
   history NAME
-  Flags: -n/--namespace NS (default "default"), --cluster NAME (default "default"), --table T, --endpoint URL
+  Flags: -n/--namespace NS (default "default"), --cluster NAME (default "default"), --stack NAME, --table T, --endpoint URL
 
 Local mode:
   dev [--kubeconfig FILE --context NAME]   run everything on this machine (npm start)
@@ -113,6 +113,7 @@ const STORE_FLAGS = {
   cluster: { type: 'string' },
   table: { type: 'string' },
   endpoint: { type: 'string' },
+  stack: { type: 'string' },
   watch: { type: 'boolean', short: 'w' },
   full: { type: 'boolean' },
   filename: { type: 'string', short: 'f', multiple: true },
@@ -145,7 +146,11 @@ async function withStore(
   const parsed = storeArgs(args);
   let connection: Connection;
   try {
-    connection = await connect({ table: parsed.values.table, endpoint: parsed.values.endpoint });
+    connection = await connect({
+      table: parsed.values.table,
+      endpoint: parsed.values.endpoint,
+      stack: parsed.values.stack,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -156,7 +161,11 @@ async function runGet(args: string[]): Promise<number> {
   const parsed = storeArgs(args);
   if (!parsed.values.watch)
     return withStore(args, (connection) => get(connection, parsed.key(parsed.positionals[0])));
-  const connection = await connect({ table: parsed.values.table, endpoint: parsed.values.endpoint });
+  const connection = await connect({
+    table: parsed.values.table,
+    endpoint: parsed.values.endpoint,
+    stack: parsed.values.stack,
+  });
   for (;;) {
     const output = await get(connection, parsed.key(parsed.positionals[0]));
     process.stdout.write(`\x1b[2J\x1b[H${output.ok ? output.stdout : output.stderr}`);

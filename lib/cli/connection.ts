@@ -2,6 +2,7 @@
  * Where the CLI finds the store (and, in local mode, the cluster): flags, then environment, then
  * the state file `rollouts dev` writes.
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,24 @@ export interface Connection {
 export interface ConnectionFlags {
   table?: string;
   endpoint?: string;
+  stack?: string;
+}
+
+/** The deployed stack's outputs the CLI needs: the table and the event bus for nudges. */
+export async function stackOutputs(
+  stackName: string,
+  client?: CloudFormationClient,
+): Promise<{ table: string; bus?: string }> {
+  const { Stacks } = await (client ?? new CloudFormationClient({})).send(
+    new DescribeStacksCommand({ StackName: stackName }),
+  );
+  const outputs = Object.fromEntries(
+    (Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]),
+  );
+  const table = outputs.TableName;
+  if (!table)
+    throw new Error(`stack ${stackName} has no TableName output: is it a serverless-rollouts stack?`);
+  return { table, ...(outputs.EventBusName ? { bus: outputs.EventBusName } : {}) };
 }
 
 export function readDevState(directory = process.cwd()): DevState | undefined {
@@ -46,11 +65,13 @@ export async function connect(
   flags: ConnectionFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Connection> {
-  const table = flags.table ?? env.ROLLOUTS_TABLE;
+  const stack = flags.stack ?? env.ROLLOUTS_STACK;
+  const fromStack = stack && !flags.table && !env.ROLLOUTS_TABLE ? await stackOutputs(stack) : undefined;
+  const table = flags.table ?? env.ROLLOUTS_TABLE ?? fromStack?.table;
   if (table) {
     const endpoint = flags.endpoint ?? env.ROLLOUTS_DYNAMODB_ENDPOINT;
     const client = new DynamoDBClient(endpoint ? { endpoint } : {});
-    const bus = env.ROLLOUTS_EVENT_BUS;
+    const bus = env.ROLLOUTS_EVENT_BUS ?? fromStack?.bus;
     return {
       store: new RolloutStore(client, table),
       describe: `table ${table}${endpoint ? ` at ${endpoint}` : ''}`,
@@ -71,7 +92,7 @@ export async function connect(
     };
   }
   throw new Error(
-    `no store configured: start local mode with 'npm start' (it writes ${DEV_STATE_FILE}), or set ROLLOUTS_TABLE (and AWS credentials) for a deployed stack`,
+    `no store configured: start local mode with 'npm start' (it writes ${DEV_STATE_FILE}), or name a deployed stack with --stack or ROLLOUTS_STACK (or set ROLLOUTS_TABLE), with AWS credentials`,
   );
 }
 
