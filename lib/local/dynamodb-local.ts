@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { freePort } from './ports.js';
+import { freePort, httpStatus } from './ports.js';
 import { ProcessGroup, waitFor } from './processes.js';
 
 export interface DynamoDbLocal {
@@ -50,7 +50,7 @@ export async function startDynamoDbLocal(options: {
     // Any HTTP answer means it listens; an unsigned request gets a 400.
     await waitFor(
       'DynamoDB Local',
-      async () => ((await fetch(endpoint, { method: 'POST' })).status > 0 ? true : undefined),
+      async () => ((await httpStatus(endpoint, 'POST')) > 0 ? true : undefined),
       {
         timeoutMs: 60_000,
         intervalMs: 250,

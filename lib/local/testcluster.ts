@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { applyObjects, waitForCrdsEstablished } from '../kube/apply.js';
-import { freePort } from './ports.js';
+import { freePort, httpStatus } from './ports.js';
 import { ProcessGroup, waitFor } from './processes.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -94,10 +94,14 @@ async function boot(
     `--listen-client-url=${etcdUrl}`,
     `--listen-peer-url=http://127.0.0.1:${peerPort}`,
   ]);
-  await waitFor('etcd health', async () => ((await fetch(`${etcdUrl}/health`)).ok ? true : undefined), {
-    timeoutMs: 30_000,
-    group,
-  });
+  await waitFor(
+    'etcd health',
+    async () => ((await httpStatus(`${etcdUrl}/health`)) === 200 ? true : undefined),
+    {
+      timeoutMs: 30_000,
+      group,
+    },
+  );
 
   progress('starting kube-apiserver');
   const certDir = join(dir, 'pki');

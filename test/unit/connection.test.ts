@@ -19,11 +19,9 @@ describe('the CLI finds a deployed stack by its outputs', () => {
       },
     ],
   });
-  cloudFormation
-    .on(DescribeStacksCommand, { StackName: 'other' })
-    .resolves({
-      Stacks: [{ StackName: 'other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
-    });
+  cloudFormation.on(DescribeStacksCommand, { StackName: 'other' }).resolves({
+    Stacks: [{ StackName: 'other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
+  });
 
   it('reads the table and the bus', async () => {
     expect(await stackOutputs('serverless-rollouts')).toEqual({
