@@ -28,7 +28,6 @@ export interface Connection {
   clusters?: ClusterConnections;
   /** Tells the runner a command is waiting (AWS mode: an event on the bus). */
   nudge?: (key: { cluster: string; namespace: string; name: string }) => Promise<void>;
-  describe: string;
 }
 
 export interface ConnectionFlags {
@@ -74,7 +73,6 @@ export async function connect(
     const bus = env.ROLLOUTS_EVENT_BUS ?? fromStack?.bus;
     return {
       store: new RolloutStore(client, table),
-      describe: `table ${table}${endpoint ? ` at ${endpoint}` : ''}`,
       ...(bus ? { nudge: await busNudge(bus) } : {}),
     };
   }
@@ -88,7 +86,6 @@ export async function connect(
     return {
       store: new RolloutStore(client, dev.tableName),
       clusters: new ClusterConnections(dev.clusters),
-      describe: `local mode (${dev.dynamodbEndpoint})`,
     };
   }
   throw new Error(

@@ -19,7 +19,6 @@ export const DEPLOYMENTS: ResourceType = {
   plural: 'deployments',
   namespaced: true,
 };
-export const SERVICES: ResourceType = { group: '', version: 'v1', plural: 'services', namespaced: true };
 
 const CLUSTER_SCOPED = new Set([
   'Namespace',

@@ -66,7 +66,3 @@ export function imageFor(push: ImagePushed): string {
       : `${push.registry}/${push.repository}`;
   return `${name}${push.tag ? `:${push.tag}` : ''}${push.digest ? `@${push.digest}` : ''}`;
 }
-
-export function describePush(push: ImagePushed): string {
-  return `${push.registry}/${push.repository}${push.tag ? `:${push.tag}` : ''}${push.digest ? `@${push.digest}` : ''}`;
-}

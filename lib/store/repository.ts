@@ -8,12 +8,10 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   paginateQuery,
   paginateScan,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -52,7 +50,6 @@ export interface SaveInput {
   dueAt: number | null;
   processed: StoredCommand[];
   history: HistoryEntry[];
-  lastError?: string;
   now: number;
 }
 
@@ -309,14 +306,12 @@ export class RolloutStore {
       dueAt === null
         ? ' REMOVE dueShard, dueAt, leaseOwner, leaseUntil'
         : ', dueShard = :due, dueAt = :dueAt REMOVE leaseOwner, leaseUntil';
-    const error = input.lastError === undefined ? '' : ', lastError = :error';
-    const clearError = input.lastError === undefined ? ', lastError' : '';
     const items: TransactItem[] = [
       {
         Update: {
           TableName: this.tableName,
           Key: this.stateKey(stored.key),
-          UpdateExpression: `SET #status = :status, version = version + :one, updatedAt = :at${error}${due}${clearError}`,
+          UpdateExpression: `SET #status = :status, version = version + :one, updatedAt = :at${due}, lastError`,
           ConditionExpression: 'version = :version AND commandSeq = :seq AND leaseOwner = :owner',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -327,7 +322,6 @@ export class RolloutStore {
             ':seq': stored.commandSeq,
             ':owner': owner,
             ...(dueAt === null ? {} : { ':due': DUE_SHARD, ':dueAt': dueAt }),
-            ...(input.lastError === undefined ? {} : { ':error': input.lastError }),
           },
         },
       },
@@ -407,15 +401,6 @@ export class RolloutStore {
       }
     }
     return entries;
-  }
-
-  async delete(key: RolloutKey): Promise<void> {
-    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: this.stateKey(key) }));
-  }
-
-  /** For tests and benchmarks: write a state item as it is. */
-  async putRaw(item: Record<string, unknown>): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
   }
 
   private async getByPartition(pk: string): Promise<StoredRollout | undefined> {
