@@ -40,5 +40,5 @@ export function preview(
 
 export function render(objects: VirtualService[], format: OutputFormat): string {
   if (format === 'json') return `${JSON.stringify(objects, null, 2)}\n`;
-  return objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n');
+  return objects.map((object) => stringify(object, { lineWidth: 0, indentSeq: false })).join('---\n');
 }

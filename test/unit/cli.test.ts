@@ -37,6 +37,9 @@ describe('rollouts preview', () => {
     expect(code).toBe(0);
     const printed = stdout.split(/^---$/m).map((doc) => parse(doc));
     expect(printed).toEqual(readDocuments('test/fixtures/seed/expected-weight-5.yaml'));
+    // Text too, in kubectl's layout as the guide prints it (sequences not indented under their key).
+    const expectedText = readFileSync('test/fixtures/seed/expected-weight-5.yaml', 'utf8').replace(/^#.*\n/gm, '');
+    expect(stdout).toBe(expectedText);
   });
 
   it('prints a JSON array of the full objects with -o json', () => {
