@@ -38,7 +38,10 @@ describe('rollouts preview', () => {
     const printed = stdout.split(/^---$/m).map((doc) => parse(doc));
     expect(printed).toEqual(readDocuments('test/fixtures/seed/expected-weight-5.yaml'));
     // Text too, in kubectl's layout as the guide prints it (sequences not indented under their key).
-    const expectedText = readFileSync('test/fixtures/seed/expected-weight-5.yaml', 'utf8').replace(/^#.*\n/gm, '');
+    const expectedText = readFileSync('test/fixtures/seed/expected-weight-5.yaml', 'utf8').replace(
+      /^#.*\n/gm,
+      '',
+    );
     expect(stdout).toBe(expectedText);
   });
 
