@@ -4,12 +4,11 @@ import type { Command } from '../engine/types.js';
 import { readWeights } from '../istio/weights.js';
 import { formatRef } from '../spec/references.js';
 import { parseRollout } from '../spec/rollout.js';
-import { kindOf, parseYamlDocuments } from '../spec/yaml.js';
 import { formatKey } from '../store/repository.js';
 import type { RolloutKey, StoredRollout } from '../store/types.js';
 import type { Connection } from './connection.js';
 import { describeHistory, describeList, describeRollout, type LiveWeights } from './describe.js';
-import type { SourceFile } from './manifests.js';
+import { loadManifests, type SourceFile } from './manifests.js';
 
 export type CommandOutput = { ok: true; stdout: string } | { ok: false; stderr: string };
 
@@ -18,23 +17,16 @@ export async function applyFiles(
   files: SourceFile[],
   now: number,
 ): Promise<CommandOutput> {
+  const loaded = loadManifests(files, []);
+  if (!loaded.ok) return { ok: false, stderr: `${loaded.errors.join('\n')}\nnothing applied\n` };
   const errors: string[] = [];
   const rollouts = [];
-  for (const file of files) {
-    const parsed = parseYamlDocuments(file.text, file.path);
-    if (!parsed.ok) {
-      errors.push(...parsed.errors);
-      continue;
-    }
-    for (const document of parsed.documents.filter((doc) => kindOf(doc) === 'Rollout')) {
-      const rollout = parseRollout(document);
-      if (rollout.ok) rollouts.push(rollout.value);
-      else errors.push(...rollout.errors.map((error) => `${file.path}: ${error}`));
-    }
+  for (const { source, document } of loaded.rollouts) {
+    const rollout = parseRollout(document);
+    if (rollout.ok) rollouts.push(rollout.value);
+    else errors.push(...rollout.errors.map((error) => `${source}: ${error}`));
   }
   if (errors.length) return { ok: false, stderr: `${errors.join('\n')}\nnothing applied\n` };
-  if (rollouts.length === 0)
-    return { ok: false, stderr: `no Rollout in ${files.map((f) => f.path).join(', ')}\n` };
   const lines = [];
   for (const rollout of rollouts) {
     const { created } = await connection.store.apply(rollout, now);
