@@ -1,6 +1,6 @@
 /** An image push becomes a setImage command on every Rollout it matches, once per digest or delivery. */
 import type { ImagePushed } from '../spec/images.js';
-import { keyOf, formatKey, normaliseRepository, type RolloutStore } from '../store/repository.js';
+import { keyOf, formatKey, type RolloutStore } from '../store/repository.js';
 import type { RolloutKey } from '../store/types.js';
 import { matchPush, noMatchMessage } from '../triggers/match.js';
 
@@ -24,9 +24,7 @@ export async function acceptPushes(
   const results: PushResult[] = [];
   const unmatched: string[] = [];
   for (const push of pushes) {
-    const candidates = await store.findByRepository(
-      normaliseRepository(`${push.registry}/${push.repository}`),
-    );
+    const candidates = await store.findByRepository(`${push.registry}/${push.repository}`);
     const matches = matchPush(
       push,
       candidates.map((stored) => stored.rollout),
