@@ -98,6 +98,14 @@ class Pass {
     this.act({ type: 'setWeight', weight: 0 });
     this.emit('Rollout Aborted', { message });
   }
+  /** Keeps the traffic the canary can carry while it waits for `needed` pods. */
+  waitForCanary(needed: number): void {
+    const { rollout, status } = this;
+    this.assertWeight();
+    this.waitForPods(
+      `canary Deployment ${rollout.namespace}/${rollout.workload.canaryDeployment} has ${this.availableCanary} of ${needed} pods available with ${status.canaryImage}`,
+    );
+  }
   /** Waiting for pods: poll, and abort once progressDeadlineSeconds have passed since the wait began. */
   waitForPods(what: string): void {
     const since = this.status.waitingSince ? Date.parse(this.status.waitingSince) : this.now;
@@ -305,10 +313,7 @@ function runStep(pass: Pass): boolean {
     type: 'scaleCanary',
     replicas: Math.max(needed, canaryPodsFor(status.weight, pass.stableReplicas)),
   });
-  pass.assertWeight();
-  pass.waitForPods(
-    `canary Deployment ${rollout.namespace}/${rollout.workload.canaryDeployment} has ${available} of ${needed} pods available with ${image}`,
-  );
+  pass.waitForCanary(needed);
   return false;
 }
 
@@ -344,10 +349,7 @@ function promote(pass: Pass): void {
   if (!stableUpdating) {
     const available = pass.availableCanary;
     if (available < fullSize) {
-      pass.assertWeight();
-      pass.waitForPods(
-        `canary Deployment ${rollout.namespace}/${rollout.workload.canaryDeployment} has ${available} of ${fullSize} pods available with ${image}`,
-      );
+      pass.waitForCanary(fullSize);
       return;
     }
     pass.act({ type: 'setWeight', weight: 100 });
