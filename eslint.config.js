@@ -19,7 +19,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['lib/spec/**', 'lib/istio/**', 'lib/engine/**', 'lib/triggers/**'],
+    files: ['lib/core/**'],
     rules: {
       // The functional core: no I/O and no clock, so that every decision is a function of its inputs.
       'no-restricted-imports': [
@@ -32,9 +32,8 @@ export default tseslint.config(
             'node:child_process',
             '@aws-sdk/*',
             '@kubernetes/*',
-            '../kube/*',
-            '../store/*',
-            '../runner/*',
+            '**/adapters/**',
+            '**/app/**',
           ],
         },
       ],

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { lint } from '../lib/cli/lint.js';
-import type { SourceFile } from '../lib/cli/manifests.js';
-import { preview, type OutputFormat } from '../lib/cli/preview.js';
-import { connect, type Connection } from '../lib/cli/connection.js';
+import { lint } from '../lib/app/cli/lint.js';
+import type { SourceFile } from '../lib/app/cli/manifests.js';
+import { preview, type OutputFormat } from '../lib/app/cli/preview.js';
+import { connect, type Connection } from '../lib/app/cli/connection.js';
 import {
   applyFiles,
   get,
@@ -16,9 +16,9 @@ import {
   sendCommand,
   setImageCommand,
   type CommandOutput,
-} from '../lib/cli/store-commands.js';
-import type { Command } from '../lib/engine/types.js';
-import type { RolloutKey } from '../lib/store/types.js';
+} from '../lib/app/cli/store-commands.js';
+import type { Command } from '../lib/core/engine/types.js';
+import type { RolloutKey } from '../lib/adapters/dynamodb/types.js';
 
 const USAGE = `usage: rollouts <command> [flags]
 

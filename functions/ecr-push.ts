@@ -2,9 +2,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { acceptPushes } from '../lib/runner/pushes.js';
-import { triggerDepsFromEnvironment, type TriggerDeps } from '../lib/runner/trigger-deps.js';
-import { parseEcr } from '../lib/triggers/payloads.js';
+import { acceptPushes } from '../lib/app/runner/pushes.js';
+import { triggerDepsFromEnvironment, type TriggerDeps } from '../lib/adapters/aws/trigger-deps.js';
+import { parseEcr } from '../lib/core/triggers/payloads.js';
 
 const logger = new Logger({ serviceName: 'ecr-push' });
 let deps: TriggerDeps | undefined;

@@ -5,9 +5,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas/lambda';
 import middy from '@middy/core';
-import { acceptPushes } from '../lib/runner/pushes.js';
-import { triggerDepsFromEnvironment, type TriggerDeps } from '../lib/runner/trigger-deps.js';
-import { decideWebhook } from '../lib/triggers/webhook.js';
+import { acceptPushes } from '../lib/app/runner/pushes.js';
+import { triggerDepsFromEnvironment, type TriggerDeps } from '../lib/adapters/aws/trigger-deps.js';
+import { decideWebhook } from '../lib/core/triggers/webhook.js';
 
 const logger = new Logger({ serviceName: 'registry-webhook' });
 const metrics = new Metrics({ namespace: 'ServerlessRollouts', serviceName: 'registry-webhook' });

@@ -3,9 +3,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { runnerDepsFromEnvironment } from '../lib/runner/aws-deps.js';
-import { handleRunnerInput } from '../lib/runner/handle.js';
-import { parseRunnerInput } from '../lib/runner/inputs.js';
+import { runnerDepsFromEnvironment } from '../lib/adapters/aws/aws-deps.js';
+import { handleRunnerInput } from '../lib/app/runner/handle.js';
+import { parseRunnerInput } from '../lib/app/runner/inputs.js';
 
 const logger = new Logger({ serviceName: 'step-runner' });
 let deps: ReturnType<typeof runnerDepsFromEnvironment> | undefined;

@@ -1,6 +1,6 @@
 /** The deployment's configuration, from cdk.json context `serverlessRollouts` (or `-c serverlessRollouts=<json>`). */
 import { z } from 'zod';
-import { clusterTargetSchema } from '../lib/spec/clusters.js';
+import { clusterTargetSchema } from '../lib/core/model/clusters.js';
 
 export const RUNNER_KUBERNETES_GROUP = 'serverless-rollouts:runners';
 

@@ -24,8 +24,8 @@ import type { Construct } from 'constructs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMAND_DETAIL_TYPE } from '../lib/runner/inputs.js';
-import { TABLE } from '../lib/store/table.js';
+import { COMMAND_DETAIL_TYPE } from '../lib/app/runner/inputs.js';
+import { TABLE } from '../lib/adapters/dynamodb/table.js';
 import { RUNNER_KUBERNETES_GROUP, type DeploymentConfig } from './config.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '../..');

@@ -4,9 +4,9 @@
  * `pause: {}` as the guide does, and checks each state the guide shows. Exit 1 if one is not reached.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hmacSha256Hex } from '../triggers/signatures.js';
-import { readWeights } from '../istio/weights.js';
-import type { RolloutKey, StoredRollout } from '../store/types.js';
+import { hmacSha256Hex } from '../core/triggers/signatures.js';
+import { readWeights } from '../core/istio/weights.js';
+import type { RolloutKey, StoredRollout } from '../adapters/dynamodb/types.js';
 import { startLocalMode, type LocalMode } from './mode.js';
 
 const KEY: RolloutKey = { cluster: 'default', namespace: 'default', name: 'rollouts-demo' };

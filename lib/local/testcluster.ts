@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import { applyObjects, waitForCrdsEstablished } from '../kube/apply.js';
+import { applyObjects, waitForCrdsEstablished } from '../adapters/kube/apply.js';
 import { freePort, httpStatus } from './ports.js';
 import { ProcessGroup, waitFor } from './processes.js';
 

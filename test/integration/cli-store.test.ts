@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../lib/local/testcluster.js';
-import type { RolloutStore } from '../../lib/store/repository.js';
+import type { RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { createStore, YELLOW } from './runner-harness.js';
 
 let store: RolloutStore;

@@ -8,18 +8,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { applyObjects } from '../../lib/kube/apply.js';
-import { CONTENT_TYPES } from '../../lib/kube/http.js';
-import { ClusterConnections } from '../../lib/kube/clusters.js';
+import { applyObjects } from '../../lib/adapters/kube/apply.js';
+import { CONTENT_TYPES } from '../../lib/adapters/kube/http.js';
+import { ClusterConnections } from '../../lib/adapters/kube/clusters.js';
 import { startDynamoDbLocal } from '../../lib/local/dynamodb-local.js';
 import { freePort } from '../../lib/local/ports.js';
-import { runPass } from '../../lib/runner/pass.js';
-import { acceptPushes } from '../../lib/runner/pushes.js';
-import type { RunnerDeps } from '../../lib/runner/process-rollout.js';
-import type { Rollout } from '../../lib/spec/rollout.js';
-import { keyOf, RolloutStore } from '../../lib/store/repository.js';
-import { createTableInput } from '../../lib/store/table.js';
-import type { StoredRollout } from '../../lib/store/types.js';
+import { runPass } from '../../lib/app/runner/pass.js';
+import { acceptPushes } from '../../lib/app/runner/pushes.js';
+import type { RunnerDeps } from '../../lib/app/runner/process-rollout.js';
+import type { Rollout } from '../../lib/core/model/rollout.js';
+import { keyOf, RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
+import { createTableInput } from '../../lib/adapters/dynamodb/table.js';
+import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import { KubeProxy, type Fault } from '../support/kube-proxy.js';
 import {
   createStore,

@@ -2,10 +2,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CONTENT_TYPES } from '../../lib/kube/http.js';
-import { EventBridgePublisher } from '../../lib/runner/events.js';
-import { runPass } from '../../lib/runner/pass.js';
-import { keyOf, type RolloutStore } from '../../lib/store/repository.js';
+import { CONTENT_TYPES } from '../../lib/adapters/kube/http.js';
+import { EventBridgePublisher } from '../../lib/adapters/aws/events.js';
+import { runPass } from '../../lib/app/runner/pass.js';
+import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { admin, applyDemo, createNamespace, waitForAvailable } from './sandbox.js';
 import {
   createStore,

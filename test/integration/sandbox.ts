@@ -2,8 +2,8 @@
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { applyObjects } from '../../lib/kube/apply.js';
-import { KubeHttp } from '../../lib/kube/http.js';
+import { applyObjects } from '../../lib/adapters/kube/apply.js';
+import { KubeHttp } from '../../lib/adapters/kube/http.js';
 import { waitFor } from '../../lib/local/processes.js';
 import { readManifests, REPO_ROOT } from '../../lib/local/testcluster.js';
 

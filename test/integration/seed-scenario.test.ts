@@ -1,7 +1,7 @@
 /** The seed guide, end to end, on the real API server and DynamoDB Local. */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { RolloutStore } from '../../lib/store/repository.js';
-import { keyOf } from '../../lib/store/repository.js';
+import type { RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
+import { keyOf } from '../../lib/adapters/dynamodb/repository.js';
 import { applyDemo, createNamespace, waitForAvailable } from './sandbox.js';
 import {
   createStore,

@@ -1,7 +1,7 @@
 /** The test control plane behaves as a real cluster: what the runner relies on, checked against kube-apiserver itself. */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { CONTENT_TYPES } from '../../lib/kube/http.js';
-import type { VirtualService } from '../../lib/spec/virtualservice.js';
+import { CONTENT_TYPES } from '../../lib/adapters/kube/http.js';
+import type { VirtualService } from '../../lib/core/model/virtualservice.js';
 import { admin, applyDemo, createNamespace, runner, waitForAvailable } from './sandbox.js';
 
 let namespace: string;

@@ -4,9 +4,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { hmacSha256Hex } from '../../lib/triggers/signatures.js';
-import { keyOf, type RolloutStore } from '../../lib/store/repository.js';
-import type { Rollout } from '../../lib/spec/rollout.js';
+import { hmacSha256Hex } from '../../lib/core/triggers/signatures.js';
+import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
+import type { Rollout } from '../../lib/core/model/rollout.js';
 import { lambdaContext, lambdaEnvironment } from './lambda-context.js';
 import {
   createStore,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
-import { connect, stackOutputs } from '../../lib/cli/connection.js';
+import { connect, stackOutputs } from '../../lib/app/cli/connection.js';
 
 describe('the CLI finds a deployed stack by its outputs', () => {
   const cloudFormation = mockClient(CloudFormationClient);

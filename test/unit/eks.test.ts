@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ClusterConnections } from '../../lib/kube/clusters.js';
-import { bearerAuth } from '../../lib/kube/http.js';
-import { eksToken, TOKEN_PREFIX } from '../../lib/kube/eks-token.js';
+import { ClusterConnections } from '../../lib/adapters/kube/clusters.js';
+import { bearerAuth } from '../../lib/adapters/kube/http.js';
+import { eksToken, TOKEN_PREFIX } from '../../lib/adapters/kube/eks-token.js';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',

@@ -3,7 +3,7 @@
  * with pods that become available when the test says so. It is the engine's counterpart in
  * unit tests only; integration tests run against the real API server.
  */
-import { decide } from '../../lib/engine/decide.js';
+import { decide } from '../../lib/core/engine/decide.js';
 import type {
   Action,
   Command,
@@ -11,8 +11,8 @@ import type {
   DeploymentObservation,
   Observation,
   RolloutStatus,
-} from '../../lib/engine/types.js';
-import type { Rollout } from '../../lib/spec/rollout.js';
+} from '../../lib/core/engine/types.js';
+import type { Rollout } from '../../lib/core/model/rollout.js';
 
 export function deployment(image: string, replicas: number, available = replicas): DeploymentObservation {
   return {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { decide, initialStatus } from '../../lib/engine/decide.js';
-import { availablePodsWithImage, canaryPodsFor } from '../../lib/engine/replicas.js';
-import type { Command, Decision, Observation, RolloutStatus } from '../../lib/engine/types.js';
-import type { Rollout } from '../../lib/spec/rollout.js';
+import { decide, initialStatus } from '../../lib/core/engine/decide.js';
+import { availablePodsWithImage, canaryPodsFor } from '../../lib/core/engine/replicas.js';
+import type { Command, Decision, Observation, RolloutStatus } from '../../lib/core/engine/types.js';
+import type { Rollout } from '../../lib/core/model/rollout.js';
 import { demoRollout } from './fixtures.js';
 import { ModelCluster } from './engine-model.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { abortMessage, decide, initialStatus, markInvalidSpec } from '../../lib/engine/decide.js';
-import { availablePodsWithImage, canaryPodsFor, weightAllowedBy } from '../../lib/engine/replicas.js';
+import { abortMessage, decide, initialStatus, markInvalidSpec } from '../../lib/core/engine/decide.js';
+import { availablePodsWithImage, canaryPodsFor, weightAllowedBy } from '../../lib/core/engine/replicas.js';
 import { demoRollout, readDocuments } from './fixtures.js';
 import { deployment, Driver, ModelCluster } from './engine-model.js';
 

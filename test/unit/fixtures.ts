@@ -1,8 +1,8 @@
 /** Builders for the unit tests: the seed's Rollout and VirtualServices as parsed values. */
 import { readFileSync } from 'node:fs';
-import { parseRollout, type Rollout } from '../../lib/spec/rollout.js';
-import { isVirtualService, type VirtualService } from '../../lib/spec/virtualservice.js';
-import { parseYamlDocuments } from '../../lib/spec/yaml.js';
+import { parseRollout, type Rollout } from '../../lib/core/model/rollout.js';
+import { isVirtualService, type VirtualService } from '../../lib/core/model/virtualservice.js';
+import { parseYamlDocuments } from '../../lib/core/model/yaml.js';
 
 export function readDocuments(path: string): unknown[] {
   const parsed = parseYamlDocuments(readFileSync(path, 'utf8'), path);

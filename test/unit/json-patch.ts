@@ -4,7 +4,7 @@
  * the API server answers 422.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { JsonPatchOperation } from '../../lib/istio/weights.js';
+import type { JsonPatchOperation } from '../../lib/core/istio/weights.js';
 
 export function applyPatch<T>(document: T, patch: JsonPatchOperation[]): T {
   const result = structuredClone(document) as unknown;

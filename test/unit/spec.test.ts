@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseDurationSeconds } from '../../lib/spec/duration.js';
-import { parseVirtualServiceRef } from '../../lib/spec/references.js';
-import { MESSAGES, parseRollout, parseTrafficSpec } from '../../lib/spec/rollout.js';
-import { parseYamlDocuments } from '../../lib/spec/yaml.js';
+import { parseDurationSeconds } from '../../lib/core/model/duration.js';
+import { parseVirtualServiceRef } from '../../lib/core/model/references.js';
+import { MESSAGES, parseRollout, parseTrafficSpec } from '../../lib/core/model/rollout.js';
+import { parseYamlDocuments } from '../../lib/core/model/yaml.js';
 import { demoRolloutDocument } from './fixtures.js';
 
 function errorsFor(change: (doc: any) => void, parse = parseRollout): string[] {

@@ -1,17 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { canonicalRepository, imageFor, parseImageReference } from '../../lib/spec/images.js';
-import { matchPush } from '../../lib/triggers/match.js';
+import { canonicalRepository, imageFor, parseImageReference } from '../../lib/core/model/images.js';
+import { matchPush } from '../../lib/core/triggers/match.js';
 import {
   parseDockerHub,
   parseEcr,
   parseGeneric,
   parseGithub,
   parseHarbor,
-} from '../../lib/triggers/payloads.js';
-import { constantTimeEqual, hmacSha256Hex, verifySignature } from '../../lib/triggers/signatures.js';
-import { decideWebhook, MAX_BODY_BYTES, type WebhookRequest } from '../../lib/triggers/webhook.js';
+} from '../../lib/core/triggers/payloads.js';
+import { constantTimeEqual, hmacSha256Hex, verifySignature } from '../../lib/core/triggers/signatures.js';
+import { decideWebhook, MAX_BODY_BYTES, type WebhookRequest } from '../../lib/core/triggers/webhook.js';
 import { demoRollout } from './fixtures.js';
 
 const fixture = (name: string) => readFileSync(`test/fixtures/webhooks/${name}`, 'utf8');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { applyPatch } from './json-patch.js';
-import { ROUTE_MESSAGES } from '../../lib/istio/routes.js';
-import { formatPlanError, plan, readWeights } from '../../lib/istio/weights.js';
-import type { TrafficSpec } from '../../lib/spec/rollout.js';
-import type { VirtualService } from '../../lib/spec/virtualservice.js';
+import { ROUTE_MESSAGES } from '../../lib/core/istio/routes.js';
+import { formatPlanError, plan, readWeights } from '../../lib/core/istio/weights.js';
+import type { TrafficSpec } from '../../lib/core/model/rollout.js';
+import type { VirtualService } from '../../lib/core/model/virtualservice.js';
 import { demoRollout, demoVirtualServices, readDocuments } from './fixtures.js';
 
 const rollout = demoRollout();

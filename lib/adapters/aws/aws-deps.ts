@@ -1,0 +1,46 @@
+/** The runner's dependencies on AWS, from the Lambda environment the CDK stack sets. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { ClusterConnections } from '../kube/clusters.js';
+import { clusterRegistrySchema } from '../../core/model/clusters.js';
+import { RolloutStore } from '../dynamodb/repository.js';
+import { EventBridgePublisher } from './events.js';
+import type { RunnerDeps } from '../../app/runner/process-rollout.js';
+import { SqsWakeups } from './wakeups.js';
+
+const environmentSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1),
+  WAKEUP_QUEUE_URL: z.string().url(),
+  CLUSTERS: z.string().transform((text, ctx) => {
+    try {
+      return clusterRegistrySchema.parse(JSON.parse(text));
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `CLUSTERS must be the JSON cluster registry: ${(error as Error).message}`,
+      });
+      return z.NEVER;
+    }
+  }),
+});
+
+export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv, owner: string): Omit<RunnerDeps, 'log'> {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(
+      `step runner misconfigured: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const { TABLE_NAME, EVENT_BUS_NAME, WAKEUP_QUEUE_URL, CLUSTERS } = parsed.data;
+  return {
+    store: new RolloutStore(new DynamoDBClient({}), TABLE_NAME),
+    clusters: new ClusterConnections(CLUSTERS),
+    events: new EventBridgePublisher(new EventBridgeClient({}), EVENT_BUS_NAME),
+    wakeups: new SqsWakeups(new SQSClient({}), WAKEUP_QUEUE_URL),
+    owner,
+    clock: Date.now,
+  };
+}

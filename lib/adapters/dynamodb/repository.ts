@@ -1,0 +1,453 @@
+/**
+ * DynamoDB repository for Rollouts: conditional writes only, so concurrent runners, CLIs and
+ * webhooks never overwrite each other. No decisions are made here.
+ */
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  paginateQuery,
+  paginateScan,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { initialStatus } from '../../core/engine/decide.js';
+import { canonicalRepository } from '../../core/model/images.js';
+import type { Command, RolloutStatus } from '../../core/engine/types.js';
+import type { Rollout } from '../../core/model/rollout.js';
+import { DUE_SHARD, rolloutPartition, SORT_KEYS, TABLE } from './table.js';
+import type { CommandResult, HistoryEntry, RolloutKey, StoredCommand, StoredRollout } from './types.js';
+
+const HISTORY_TTL_DAYS = 90;
+const DEDUPE_TTL_DAYS = 30;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export function keyOf(rollout: Pick<Rollout, 'cluster' | 'namespace' | 'name'>): RolloutKey {
+  return { cluster: rollout.cluster, namespace: rollout.namespace, name: rollout.name };
+}
+
+export function formatKey(key: RolloutKey): string {
+  return `${key.cluster}/${key.namespace}/${key.name}`;
+}
+
+/** Triggers are indexed by canonical `registry/repository`, the form pushes arrive in. */
+export function normaliseRepository(repository: string): string {
+  const { registry, repository: path } = canonicalRepository(repository);
+  return `${registry}/${path}`;
+}
+
+export interface SaveInput {
+  stored: StoredRollout;
+  owner: string;
+  status: RolloutStatus;
+  dueAt: number | null;
+  processed: StoredCommand[];
+  history: HistoryEntry[];
+  now: number;
+}
+
+export class RolloutStore {
+  readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  /** Registers or updates a Rollout's spec; its status is kept. Nothing else changes when the write loses a race. */
+  async apply(rollout: Rollout, now: number): Promise<{ created: boolean; version: number }> {
+    const key = keyOf(rollout);
+    const existing = await this.get(key);
+    const at = new Date(now).toISOString();
+    const trigger = rollout.trigger
+      ? { triggerRepository: normaliseRepository(rollout.trigger.repository) }
+      : {};
+    const history = this.historyItem(
+      key,
+      { at, kind: 'applied', message: existing ? 'spec updated' : 'registered' },
+      now,
+    );
+    if (!existing) {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: rolloutPartition(key.cluster, key.namespace, key.name),
+                  sk: SORT_KEYS.state,
+                  ...key,
+                  rollout,
+                  status: initialStatus(),
+                  version: 1,
+                  commandSeq: 0,
+                  updatedAt: at,
+                  ...trigger,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            history,
+          ],
+        }),
+      );
+      return { created: true, version: 1 };
+    }
+    await this.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: this.stateKey(key),
+              // Due now: the runner re-validates the references and re-asserts the weights.
+              UpdateExpression: `SET rollout = :rollout, version = version + :one, updatedAt = :at, dueShard = :due, dueAt = :now${
+                rollout.trigger ? ', triggerRepository = :repo' : ''
+              }${rollout.trigger ? '' : ' REMOVE triggerRepository'}`,
+              ConditionExpression: 'version = :version',
+              ExpressionAttributeValues: {
+                ':rollout': rollout,
+                ':one': 1,
+                ':at': at,
+                ':due': DUE_SHARD,
+                ':now': now,
+                ':version': existing.version,
+                ...(rollout.trigger ? { ':repo': trigger.triggerRepository } : {}),
+              },
+            },
+          },
+          history,
+        ],
+      }),
+    );
+    return { created: false, version: existing.version + 1 };
+  }
+
+  async get(key: RolloutKey): Promise<StoredRollout | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: this.stateKey(key), ConsistentRead: true }),
+    );
+    return Item ? toStored(Item) : undefined;
+  }
+
+  async list(): Promise<StoredRollout[]> {
+    const items: StoredRollout[] = [];
+    const pages = paginateScan(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        FilterExpression: 'sk = :state',
+        ExpressionAttributeValues: { ':state': SORT_KEYS.state },
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []).map(toStored));
+    return items.sort((a, b) => formatKey(a.key).localeCompare(formatKey(b.key)));
+  }
+
+  async findByRepository(repository: string): Promise<StoredRollout[]> {
+    const keys: string[] = [];
+    const pages = paginateQuery(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        IndexName: TABLE.repositoryIndex.name,
+        KeyConditionExpression: 'triggerRepository = :repo',
+        ExpressionAttributeValues: { ':repo': normaliseRepository(repository) },
+      },
+    );
+    for await (const page of pages) keys.push(...(page.Items ?? []).map((item) => item.pk as string));
+    const found = await Promise.all(keys.map((pk) => this.getByPartition(pk)));
+    return found.filter((item): item is StoredRollout => item !== undefined);
+  }
+
+  /** Partition keys of the Rollouts due at `now`, earliest first: only they are read. */
+  async due(now: number, limit = 500): Promise<RolloutKey[]> {
+    const { Items } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TABLE.dueIndex.name,
+        KeyConditionExpression: 'dueShard = :due AND dueAt <= :now',
+        ExpressionAttributeValues: { ':due': DUE_SHARD, ':now': now },
+        Limit: limit,
+      }),
+    );
+    return (Items ?? []).map((item) => parsePartition(item.pk as string));
+  }
+
+  /** Takes the Rollout for `owner` until `until`, unless another runner holds it; returns its state. */
+  async acquireLease(
+    key: RolloutKey,
+    owner: string,
+    now: number,
+    until: number,
+  ): Promise<StoredRollout | undefined> {
+    try {
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.stateKey(key),
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? toStored(Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async pendingCommands(key: RolloutKey, limit = 20): Promise<StoredCommand[]> {
+    const { Items } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': this.partition(key), ':prefix': SORT_KEYS.commandPrefix },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return (Items ?? []).map((item) => ({
+      sortKey: item.sk as string,
+      command: item.command as Command,
+      source: item.source as string,
+      receivedAt: item.receivedAt as string,
+    }));
+  }
+
+  /**
+   * Queues a command and makes the Rollout due now, atomically. With `dedupeKey`, the same key
+   * queues one command ever (a webhook delivery id, an image digest).
+   */
+  async enqueueCommand(
+    key: RolloutKey,
+    command: Command,
+    source: string,
+    now: number,
+    dedupeKey?: string,
+  ): Promise<CommandResult> {
+    const at = new Date(now).toISOString();
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: this.stateKey(key),
+          UpdateExpression: 'SET dueShard = :due, dueAt = :now ADD commandSeq :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':due': DUE_SHARD, ':now': now, ':one': 1 },
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            pk: this.partition(key),
+            sk: `${SORT_KEYS.commandPrefix}${at}#${randomUUID()}`,
+            command,
+            source,
+            receivedAt: at,
+          },
+        },
+      },
+    ];
+    if (dedupeKey) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            pk: this.partition(key),
+            sk: `${SORT_KEYS.dedupePrefix}${dedupeKey}`,
+            at,
+            source,
+            expiresAt: ttl(now, DEDUPE_TTL_DAYS),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      });
+    }
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      return { ok: true, accepted: 'queued' };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed')
+        return { ok: false, reason: `rollout ${formatKey(key)} not found` };
+      if (reasons[2]?.Code === 'ConditionalCheckFailed') {
+        return { ok: true, accepted: 'duplicate', reason: `already received (${dedupeKey})` };
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Saves a pass: status, next due time, consumed commands and history, atomically, only if no
+   * one else wrote the Rollout and no command arrived since it was read. False when that lost.
+   */
+  async savePass(input: SaveInput): Promise<boolean> {
+    const { stored, owner, status, dueAt, processed, history, now } = input;
+    const at = new Date(now).toISOString();
+    const due =
+      dueAt === null
+        ? ' REMOVE dueShard, dueAt, leaseOwner, leaseUntil'
+        : ', dueShard = :due, dueAt = :dueAt REMOVE leaseOwner, leaseUntil';
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: this.stateKey(stored.key),
+          UpdateExpression: `SET #status = :status, version = version + :one, updatedAt = :at${due}, lastError`,
+          ConditionExpression: 'version = :version AND commandSeq = :seq AND leaseOwner = :owner',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':one': 1,
+            ':at': at,
+            ':version': stored.version,
+            ':seq': stored.commandSeq,
+            ':owner': owner,
+            ...(dueAt === null ? {} : { ':due': DUE_SHARD, ':dueAt': dueAt }),
+          },
+        },
+      },
+      ...processed.map((command) => ({
+        Delete: { TableName: this.tableName, Key: { pk: this.partition(stored.key), sk: command.sortKey } },
+      })),
+      ...history.map((entry, index) => this.historyItem(stored.key, entry, now, index)),
+    ];
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      return true;
+    } catch (caught) {
+      if (
+        caught instanceof TransactionCanceledException &&
+        caught.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      )
+        return false;
+      throw caught;
+    }
+  }
+
+  /** A pass that could not act: keep the status, say why, try again at `retryAt`. */
+  async recordError(
+    stored: StoredRollout,
+    owner: string,
+    message: string,
+    retryAt: number,
+    now: number,
+  ): Promise<void> {
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: this.stateKey(stored.key),
+                UpdateExpression:
+                  'SET lastError = :error, dueShard = :due, dueAt = :retry, updatedAt = :at REMOVE leaseOwner, leaseUntil',
+                ConditionExpression: 'leaseOwner = :owner',
+                ExpressionAttributeValues: {
+                  ':error': message,
+                  ':due': DUE_SHARD,
+                  ':retry': retryAt,
+                  ':at': new Date(now).toISOString(),
+                  ':owner': owner,
+                },
+              },
+            },
+            this.historyItem(
+              stored.key,
+              { at: new Date(now).toISOString(), kind: 'error', message, runner: owner },
+              now,
+            ),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+    }
+  }
+
+  async history(key: RolloutKey): Promise<HistoryEntry[]> {
+    const entries: HistoryEntry[] = [];
+    const pages = paginateQuery(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': this.partition(key), ':prefix': SORT_KEYS.historyPrefix },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, expiresAt: _expires, ...entry } = item;
+        entries.push(entry as HistoryEntry);
+      }
+    }
+    return entries;
+  }
+
+  private async getByPartition(pk: string): Promise<StoredRollout | undefined> {
+    return this.get(parsePartition(pk));
+  }
+
+  private partition(key: RolloutKey): string {
+    return rolloutPartition(key.cluster, key.namespace, key.name);
+  }
+
+  private stateKey(key: RolloutKey) {
+    return { pk: this.partition(key), sk: SORT_KEYS.state };
+  }
+
+  private historyItem(key: RolloutKey, entry: HistoryEntry, now: number, index = 0): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          pk: this.partition(key),
+          sk: `${SORT_KEYS.historyPrefix}${entry.at}#${String(index).padStart(3, '0')}#${randomUUID().slice(0, 8)}`,
+          ...entry,
+          expiresAt: ttl(now, HISTORY_TTL_DAYS),
+        },
+      },
+    };
+  }
+}
+
+function ttl(now: number, days: number): number {
+  return Math.floor(now / 1000) + days * 86_400;
+}
+
+function parsePartition(pk: string): RolloutKey {
+  const [cluster = '', namespace = '', name = ''] = pk.slice('ROLLOUT#'.length).split('/');
+  return { cluster, namespace, name };
+}
+
+function toStored(item: Record<string, unknown>): StoredRollout {
+  return {
+    key: { cluster: item.cluster as string, namespace: item.namespace as string, name: item.name as string },
+    rollout: item.rollout as Rollout,
+    status: item.status as RolloutStatus,
+    version: item.version as number,
+    commandSeq: (item.commandSeq as number | undefined) ?? 0,
+    ...(item.dueAt === undefined ? {} : { dueAt: item.dueAt as number }),
+    ...(item.lastError === undefined ? {} : { lastError: item.lastError as string }),
+    updatedAt: item.updatedAt as string,
+  };
+}

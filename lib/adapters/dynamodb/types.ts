@@ -1,0 +1,48 @@
+import type { Command, RolloutStatus } from '../../core/engine/types.js';
+import type { Rollout } from '../../core/model/rollout.js';
+
+export interface RolloutKey {
+  cluster: string;
+  namespace: string;
+  name: string;
+}
+
+export interface StoredRollout {
+  key: RolloutKey;
+  rollout: Rollout;
+  status: RolloutStatus;
+  /** Every status write is conditional on it. */
+  version: number;
+  /** Bumped by every command; a pass saves only if no command arrived meanwhile. */
+  commandSeq: number;
+  dueAt?: number;
+  lastError?: string;
+  updatedAt: string;
+}
+
+export interface StoredCommand {
+  /** The command item's sort key: receipt order. */
+  sortKey: string;
+  command: Command;
+  source: string;
+  receivedAt: string;
+}
+
+export type HistoryKind = 'applied' | 'command' | 'transition' | 'error';
+
+export interface HistoryEntry {
+  at: string;
+  kind: HistoryKind;
+  message: string;
+  revision?: number;
+  phase?: string;
+  stepIndex?: number;
+  weight?: number;
+  event?: string;
+  runner?: string;
+}
+
+export type CommandResult =
+  | { ok: true; accepted: 'queued' }
+  | { ok: true; accepted: 'duplicate'; reason: string }
+  | { ok: false; reason: string };

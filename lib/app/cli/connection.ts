@@ -1,0 +1,113 @@
+/**
+ * Where the CLI finds the store (and, in local mode, the cluster): flags, then environment, then
+ * the state file `rollouts dev` writes.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ClusterConnections } from '../../adapters/kube/clusters.js';
+import { clusterRegistrySchema } from '../../core/model/clusters.js';
+import { RolloutStore } from '../../adapters/dynamodb/repository.js';
+
+export const DEV_STATE_FILE = '.rollouts/dev.json';
+
+export const devStateSchema = z.object({
+  dynamodbEndpoint: z.string().url(),
+  tableName: z.string(),
+  webhookUrl: z.string().url(),
+  kubeconfig: z.string(),
+  clusters: clusterRegistrySchema,
+  pid: z.number(),
+});
+export type DevState = z.infer<typeof devStateSchema>;
+
+export interface Connection {
+  store: RolloutStore;
+  clusters?: ClusterConnections;
+  /** Tells the runner a command is waiting (AWS mode: an event on the bus). */
+  nudge?: (key: { cluster: string; namespace: string; name: string }) => Promise<void>;
+}
+
+export interface ConnectionFlags {
+  table?: string;
+  endpoint?: string;
+  stack?: string;
+}
+
+/** The deployed stack's outputs the CLI needs: the table and the event bus for nudges. */
+export async function stackOutputs(
+  stackName: string,
+  client?: CloudFormationClient,
+): Promise<{ table: string; bus?: string }> {
+  const { Stacks } = await (client ?? new CloudFormationClient({})).send(
+    new DescribeStacksCommand({ StackName: stackName }),
+  );
+  const outputs = Object.fromEntries(
+    (Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]),
+  );
+  const table = outputs.TableName;
+  if (!table)
+    throw new Error(`stack ${stackName} has no TableName output: is it a serverless-rollouts stack?`);
+  return { table, ...(outputs.EventBusName ? { bus: outputs.EventBusName } : {}) };
+}
+
+export function readDevState(directory = process.cwd()): DevState | undefined {
+  const path = join(directory, DEV_STATE_FILE);
+  if (!existsSync(path)) return undefined;
+  const parsed = devStateSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  return parsed.success ? parsed.data : undefined;
+}
+
+export async function connect(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Connection> {
+  const stack = flags.stack ?? env.ROLLOUTS_STACK;
+  const fromStack = stack && !flags.table && !env.ROLLOUTS_TABLE ? await stackOutputs(stack) : undefined;
+  const table = flags.table ?? env.ROLLOUTS_TABLE ?? fromStack?.table;
+  if (table) {
+    const endpoint = flags.endpoint ?? env.ROLLOUTS_DYNAMODB_ENDPOINT;
+    const client = new DynamoDBClient(endpoint ? { endpoint } : {});
+    const bus = env.ROLLOUTS_EVENT_BUS ?? fromStack?.bus;
+    return {
+      store: new RolloutStore(client, table),
+      ...(bus ? { nudge: await busNudge(bus) } : {}),
+    };
+  }
+  const dev = readDevState();
+  if (dev) {
+    const client = new DynamoDBClient({
+      endpoint: dev.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    return {
+      store: new RolloutStore(client, dev.tableName),
+      clusters: new ClusterConnections(dev.clusters),
+    };
+  }
+  throw new Error(
+    `no store configured: start local mode with 'npm start' (it writes ${DEV_STATE_FILE}), or name a deployed stack with --stack or ROLLOUTS_STACK (or set ROLLOUTS_TABLE), with AWS credentials`,
+  );
+}
+
+async function busNudge(eventBusName: string) {
+  const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+  const client = new EventBridgeClient({});
+  return async (key: { cluster: string; namespace: string; name: string }) => {
+    await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: eventBusName,
+            Source: 'serverless-rollouts.cli',
+            DetailType: 'Rollout Command',
+            Detail: JSON.stringify({ cluster: key.cluster, namespace: key.namespace, rollout: key.name }),
+          },
+        ],
+      }),
+    );
+  };
+}

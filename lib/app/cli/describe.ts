@@ -1,0 +1,98 @@
+/** `rollouts get`: a Rollout as `kubectl argo rollouts get rollout` shows it, as text. Pure. */
+import type { RouteWeights } from '../../core/istio/weights.js';
+import { formatDuration } from '../../core/model/duration.js';
+import { formatRef } from '../../core/model/references.js';
+import type { Step } from '../../core/model/rollout.js';
+import type { HistoryEntry, StoredRollout } from '../../adapters/dynamodb/types.js';
+
+const PHASE_ICONS: Record<string, string> = {
+  Healthy: '✔',
+  Progressing: '◌',
+  Paused: '॥',
+  Promoting: '◌',
+  Degraded: '✖',
+  InvalidSpec: '⚠',
+};
+
+export type LiveWeights = { ref: string; routes: RouteWeights[] }[] | { unavailable: string };
+
+export function describeStep(step: Step): string {
+  if ('setWeight' in step) return `setWeight: ${step.setWeight}`;
+  return step.pause.durationSeconds === undefined
+    ? 'pause: {}'
+    : `pause: {duration: ${formatDuration(step.pause.durationSeconds)}}`;
+}
+
+export function describeRollout(stored: StoredRollout, live: LiveWeights): string {
+  const { rollout, status } = stored;
+  const steps = rollout.canary.steps;
+  const active = status.phase !== 'Healthy';
+  const lines = [
+    `Name:            ${rollout.name}`,
+    `Namespace:       ${rollout.namespace}`,
+    `Cluster:         ${rollout.cluster}`,
+    `Status:          ${PHASE_ICONS[status.phase] ?? ''} ${status.phase}`,
+    ...(status.message ? [`Message:         ${status.message}`] : []),
+    `Strategy:        Canary`,
+    `  Step:          ${Math.min(status.stepIndex, steps.length)}/${steps.length}`,
+    `  SetWeight:     ${status.weight}`,
+    `Images:          ${status.stableImage ?? '(not observed yet)'} (stable)`,
+    ...(status.canaryImage ? [`                 ${status.canaryImage} (canary)`] : []),
+    `Revision:        ${status.revision}`,
+    ...(stored.lastError ? [`Last error:      ${stored.lastError}`] : []),
+    '',
+    'Steps:',
+    ...steps.map((step, index) => {
+      const mark = index < status.stepIndex ? '✔' : index === status.stepIndex && active ? '►' : ' ';
+      return `  ${mark} ${index + 1}. ${describeStep(step)}`;
+    }),
+    '',
+    'VirtualServices:',
+  ];
+  if ('unavailable' in live) {
+    lines.push(`  (${live.unavailable}; desired: stable ${100 - status.weight}, canary ${status.weight})`);
+    for (const ref of rollout.canary.virtualServices) lines.push(`  ${formatRef(ref)}`);
+  } else {
+    for (const vs of live) {
+      lines.push(`  ${vs.ref}`);
+      for (const route of vs.routes) {
+        const label = route.name
+          ? `${route.section} '${route.name}'`
+          : `${route.section} spec.${route.section}[${route.index}]`;
+        lines.push(
+          `    ${label.padEnd(28)} stable ${String(route.stable).padStart(3)}  canary ${String(route.canary).padStart(3)}`,
+        );
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeList(items: StoredRollout[]): string {
+  const rows = [['CLUSTER', 'NAMESPACE', 'NAME', 'STATUS', 'STEP', 'WEIGHT', 'IMAGE']];
+  for (const { rollout, status } of items) {
+    rows.push([
+      rollout.cluster,
+      rollout.namespace,
+      rollout.name,
+      status.phase,
+      `${Math.min(status.stepIndex, rollout.canary.steps.length)}/${rollout.canary.steps.length}`,
+      String(status.weight),
+      status.canaryImage ?? status.stableImage ?? '',
+    ]);
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+export function describeHistory(entries: HistoryEntry[]): string {
+  if (entries.length === 0) return 'no history\n';
+  return `${entries.map((entry) => `${entry.at}  ${entry.kind.padEnd(10)} ${entry.message}`).join('\n')}\n`;
+}

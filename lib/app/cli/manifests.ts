@@ -1,0 +1,72 @@
+/** Splits parsed manifest documents into Rollouts and VirtualServices, with where each came from. */
+import {
+  parseRollout,
+  parseTrafficSpec,
+  API_VERSION,
+  type ParseResult,
+  type Rollout,
+  type TrafficSpec,
+} from '../../core/model/rollout.js';
+import { isVirtualService, type VirtualService } from '../../core/model/virtualservice.js';
+import { kindOf, parseYamlDocuments } from '../../core/model/yaml.js';
+
+export interface SourceFile {
+  path: string;
+  text: string;
+}
+
+export interface RolloutDocument {
+  source: string;
+  document: unknown;
+}
+
+export type Loaded =
+  | { ok: true; rollouts: RolloutDocument[]; virtualServices: VirtualService[] }
+  | { ok: false; errors: string[] };
+
+export function loadManifests(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile[]): Loaded {
+  const errors: string[] = [];
+  const rollouts: RolloutDocument[] = [];
+  const virtualServices: VirtualService[] = [];
+  for (const file of rolloutFiles) {
+    const parsed = parseYamlDocuments(file.text, file.path);
+    if (!parsed.ok) errors.push(...parsed.errors);
+    else
+      parsed.documents
+        .filter((doc) => kindOf(doc) === 'Rollout')
+        .forEach((document) => rollouts.push({ source: file.path, document }));
+  }
+  for (const file of virtualServiceFiles) {
+    const parsed = parseYamlDocuments(file.text, file.path);
+    if (!parsed.ok) {
+      errors.push(...parsed.errors);
+      continue;
+    }
+    const found = parsed.documents.filter(isVirtualService);
+    if (found.length === 0) errors.push(`${file.path}: no VirtualService in this file`);
+    virtualServices.push(...found);
+  }
+  if (rolloutFiles.length > 0 && rollouts.length === 0 && errors.length === 0) {
+    errors.push(`${rolloutFiles.map((file) => file.path).join(', ')}: no Rollout found (kind: Rollout)`);
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, rollouts, virtualServices };
+}
+
+/** Argo Rollouts' own manifests carry no workload block: only their canary block can be checked. */
+export function isArgoManifest(document: unknown): boolean {
+  const apiVersion = (document as { apiVersion?: unknown }).apiVersion;
+  return (
+    typeof apiVersion === 'string' && apiVersion !== API_VERSION && apiVersion.startsWith('argoproj.io/')
+  );
+}
+
+export function parseForLint(document: unknown): ParseResult<TrafficSpec | Rollout> {
+  return isArgoManifest(document) ? parseTrafficSpec(document) : parseRollout(document);
+}
+
+export function rolloutLabel(document: unknown): string {
+  const metadata = (document as { metadata?: { name?: unknown; namespace?: unknown } }).metadata;
+  const name = typeof metadata?.name === 'string' ? metadata.name : '(unnamed)';
+  const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : 'default';
+  return `Rollout ${namespace}/${name}`;
+}
