@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
+import { formatIssueList } from './issues.js';
 import { formatRef, parseVirtualServiceRef, type ObjectRef } from './references.js';
 
 export const API_VERSION = 'serverless-rollouts.io/v1alpha1';
@@ -234,7 +235,7 @@ type CanaryInput = z.infer<typeof canarySchema>;
 /** For `preview`: only metadata and spec.strategy.canary are read. */
 export function parseTrafficSpec(document: unknown): ParseResult<TrafficSpec> {
   const parsed = trafficSpecSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
+  if (!parsed.success) return { ok: false, errors: formatIssueList(parsed.error) };
   const { metadata, spec } = parsed.data;
   return finish({
     name: metadata.name,
@@ -246,7 +247,7 @@ export function parseTrafficSpec(document: unknown): ParseResult<TrafficSpec> {
 /** For `apply` and `lint`: the whole Rollout. */
 export function parseRollout(document: unknown): ParseResult<Rollout> {
   const parsed = rolloutSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
+  if (!parsed.success) return { ok: false, errors: formatIssueList(parsed.error) };
   const { metadata, spec } = parsed.data;
   if (spec.workload.stableDeployment === spec.workload.canaryDeployment) {
     return {
@@ -316,22 +317,6 @@ function isValidRegExp(pattern: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, segment) => {
-    if (typeof segment === 'number') return `${out}[${segment}]`;
-    return out ? `${out}.${String(segment)}` : String(segment);
-  }, '');
-}
-
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const path = formatPath(issue.path);
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    return path ? `${path}: ${message}` : message;
-  });
 }
 
 function isNormalised(value: unknown): value is TrafficSpec {
