@@ -23,6 +23,8 @@ import type { RolloutKey } from '../adapters/dynamodb/types.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { serveFunctionUrl, type FunctionUrlHandler } from './function-url.js';
 import { freePort } from './ports.js';
+import { createWebhookHandler } from '../app/triggers/webhook-handler.js';
+import { harborHostsFromEnvironment } from '../adapters/aws/trigger-deps.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from './testcluster.js';
 
 export const STATE_DIR = join(REPO_ROOT, '.rollouts');
@@ -103,19 +105,17 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       harbor: randomBytes(16).toString('hex'),
       dockerhubToken: randomBytes(16).toString('hex'),
     };
-    Object.assign(process.env, {
-      TABLE_NAME,
-      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      WEBHOOK_SECRETS: JSON.stringify(secrets),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    const webhook = createWebhookHandler({
+      store,
+      secrets: async () => secrets,
+      // Harbor pushes are taken only from the hosts named, as in AWS.
+      bindings: { harborHosts: harborHostsFromEnvironment(process.env) },
+      clock: Date.now,
     });
-    const { handler } = await import('../../functions/registry-webhook.js');
     const port = options.port ?? (await freePort());
-    const server: Server = await serveFunctionUrl(handler as unknown as FunctionUrlHandler, port, {
+    const server: Server = await serveFunctionUrl(webhook as FunctionUrlHandler, port, {
       awsRequestId: 'local',
       functionName: 'registry-webhook',
     });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
 import { formatIssueList } from './issues.js';
 import { formatRef, parseVirtualServiceRef, type ObjectRef } from './references.js';
+import { compileTagPattern } from './tag-pattern.js';
 
 export const API_VERSION = 'serverless-rollouts.io/v1alpha1';
 const ACCEPTED_API_VERSIONS = [API_VERSION, 'argoproj.io/v1alpha1'];
@@ -221,7 +222,11 @@ const rolloutSchema = envelopeSchema.extend({
         repository: name,
         tagPattern: z
           .string()
-          .refine(isValidRegExp, { message: 'must be a valid regular expression' })
+          .max(1024)
+          .superRefine((pattern, ctx) => {
+            const compiled = compileTagPattern(pattern);
+            if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.error });
+          })
           .optional(),
       })
       .optional(),
@@ -308,15 +313,6 @@ function normaliseStep(step: Record<string, unknown>): Step {
   if (pause.duration === undefined) return { pause: {} };
   const parsed = parseDurationSeconds(pause.duration);
   return { pause: parsed.ok ? { durationSeconds: parsed.seconds } : {} };
-}
-
-function isValidRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isNormalised(value: unknown): value is TrafficSpec {
