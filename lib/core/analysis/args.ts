@@ -141,8 +141,9 @@ export function readManifestField(document: unknown, path: string): Result<strin
   const root = document as { metadata?: Record<string, unknown> };
   if (metadata) {
     const map = root.metadata?.[metadata[1] as string] as Record<string, unknown> | undefined;
+    // As Kubernetes' downward API (and so Argo): a missing key reads as an empty string.
     const value = map?.[metadata[2] as string];
-    return value === undefined ? err(`${path} is not set on the Rollout`) : ok(String(value));
+    return ok(value === undefined || value === null ? '' : String(value));
   }
   if (path === 'metadata.name' || path === 'metadata.namespace') {
     const value =

@@ -9,10 +9,13 @@ export function formatIssues(error: z.ZodError, root = '(root)'): string {
 export function formatIssueList(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = formatPath(issue.path);
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    const message = issueMessage(issue);
     return path ? `${path}: ${message}` : message;
   });
+}
+
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
