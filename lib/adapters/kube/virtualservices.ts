@@ -1,8 +1,11 @@
 /**
- * VirtualServices: read, plan with lib/istio, write with guarded JSON Patch. A conflict or a failed
- * guard means someone else changed the object: read it again and plan again, a few times.
+ * VirtualServices: read, plan with lib/core/istio (weights and managed routes), write with guarded
+ * JSON Patch, never a whole object. A conflict or a failed guard means someone else changed the
+ * object: read it again and plan again, a few times.
  */
-import { formatPlanError, planOne } from '../../core/istio/weights.js';
+import { formatPlanError } from '../../core/istio/weights.js';
+import { planTraffic } from '../../core/istio/traffic.js';
+import { routeOf, type RouteStep } from '../../core/model/route-steps.js';
 import { formatRef, type ObjectRef } from '../../core/model/references.js';
 import type { TrafficSpec, VirtualServiceRef } from '../../core/model/rollout.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
@@ -33,16 +36,19 @@ export class VirtualServiceClient {
   }
 
   /**
-   * Brings every VirtualService of the Rollout to `weight`. `known` holds objects read earlier in
-   * this pass (and is updated), so a pass reads each VirtualService once.
+   * Brings every VirtualService of the Rollout to `weight` and, when `routes` is given, its managed
+   * routes to exactly those (in the same patch). `known` holds objects read earlier in this pass
+   * (and is updated), so a pass reads each VirtualService once.
    */
   async setWeight(
     spec: TrafficSpec,
     weight: number,
     known: Map<string, VirtualService>,
+    routes?: readonly RouteStep[],
   ): Promise<WeightWrite[]> {
     const writes: WeightWrite[] = [];
-    for (const ref of spec.canary.virtualServices) writes.push(await this.setOne(spec, ref, weight, known));
+    for (const ref of spec.canary.virtualServices)
+      writes.push(await this.setOne(spec, ref, weight, known, routes));
     return writes;
   }
 
@@ -51,12 +57,13 @@ export class VirtualServiceClient {
     ref: VirtualServiceRef,
     weight: number,
     known: Map<string, VirtualService>,
+    routes: readonly RouteStep[] | undefined,
   ): Promise<WeightWrite> {
     const name = formatRef(ref);
     for (let attempt = 1; ; attempt++) {
       const current = known.get(name) ?? (await this.get(ref));
       known.set(name, current);
-      const planned = planOne(spec, ref, current, weight);
+      const planned = planTraffic(spec, ref, current, weight, routes);
       if (!planned.ok) throw new InvalidReferenceError(planned.errors.map(formatPlanError));
       if (!planned.plan.changed) return { ref, patched: false, attempts: attempt };
       const response = await this.http.send<VirtualService>(
@@ -72,7 +79,7 @@ export class VirtualServiceClient {
       const raced = response.status === 409 || response.status === 422;
       if (!raced || attempt >= MAX_ATTEMPTS) {
         throw KubeApiError.from(
-          `PATCH VirtualService ${name} to canary weight ${weight} (attempt ${attempt})`,
+          `PATCH VirtualService ${name} to canary weight ${weight}${routes ? ` and managed routes [${routes.map((step) => routeOf(step).name).join(', ')}]` : ''} (attempt ${attempt})`,
           response,
         );
       }

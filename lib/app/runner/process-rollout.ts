@@ -204,7 +204,12 @@ async function act(
         }
         break;
       case 'setWeight':
-        await cluster.virtualServices.setWeight(rollout, action.weight, observed.virtualServices);
+        await cluster.virtualServices.setWeight(
+          rollout,
+          action.weight,
+          observed.virtualServices,
+          action.routes,
+        );
         break;
       case 'emit':
         break;

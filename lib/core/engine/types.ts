@@ -1,4 +1,5 @@
 /** The step engine's vocabulary: status kept per Rollout, what was observed, commands and actions. */
+import type { RouteStep } from '../model/route-steps.js';
 
 export type Phase = 'Healthy' | 'Progressing' | 'Paused' | 'Promoting' | 'Degraded' | 'InvalidSpec';
 
@@ -69,7 +70,8 @@ export interface LifecycleEvent {
 export type Action =
   | { type: 'setCanaryImage'; image: string }
   | { type: 'scaleCanary'; replicas: number }
-  | { type: 'setWeight'; weight: number }
+  /** `routes`: the header and mirror routes to keep (managed-routes.ts); absent: leave them alone. */
+  | { type: 'setWeight'; weight: number; routes?: RouteStep[] }
   | { type: 'setStableImage'; image: string }
   | { type: 'emit'; event: LifecycleEvent };
 
