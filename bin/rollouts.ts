@@ -16,7 +16,7 @@ const USAGE = `usage: rollouts <command> [flags]
 
 Commands that read files only:
   lint -f rollout.yaml [--virtualservice vs.yaml ...]
-  preview -f rollout.yaml --virtualservice vs.yaml [...] --weight N [-o yaml|json]
+  preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
 
 Commands on the store (local mode from 'npm start', or a deployed stack: --stack NAME or ROLLOUTS_STACK):
   apply -f rollout.yaml
@@ -79,13 +79,19 @@ async function runPreview(args: string[]): Promise<number> {
   const { preview } = await import('../lib/app/cli/preview.js');
   const { values, rollouts, virtualServices } = fileFlags(args, {
     weight: { type: 'string' },
+    step: { type: 'string' },
     output: { type: 'string', short: 'o' },
   });
   if (rollouts.length !== 1) throw new UsageError('preview takes exactly one -f rollout.yaml');
   if (virtualServices.length === 0) throw new UsageError('--virtualservice vs.yaml is required');
   const weightText = values.weight as string | undefined;
-  if (weightText === undefined || !/^\d+$/.test(weightText) || Number(weightText) > 100) {
-    throw new UsageError(`--weight must be a whole number from 0 to 100, found ${weightText ?? 'nothing'}`);
+  const stepText = values.step as string | undefined;
+  if ((weightText === undefined) === (stepText === undefined))
+    throw new UsageError('give exactly one of --weight N and --step N');
+  if (stepText !== undefined && !/^[1-9]\d*$/.test(stepText))
+    throw new UsageError(`--step must be a step number from 1, found ${stepText}`);
+  if (weightText !== undefined && (!/^\d+$/.test(weightText) || Number(weightText) > 100)) {
+    throw new UsageError(`--weight must be a whole number from 0 to 100, found ${weightText}`);
   }
   const format = (values.output as string | undefined) ?? 'yaml';
   if (format !== 'yaml' && format !== 'json')
@@ -93,7 +99,7 @@ async function runPreview(args: string[]): Promise<number> {
   const result = preview(
     rollouts[0] as SourceFile,
     virtualServices,
-    Number(weightText),
+    stepText === undefined ? { weight: Number(weightText) } : { step: Number(stepText) },
     format as OutputFormat,
   );
   if (!result.ok) {

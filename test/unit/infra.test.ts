@@ -299,9 +299,9 @@ describe('npx cdk synth', () => {
     const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', '.tmp/cdk.out'], {
       env,
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 280_000,
     });
     expect(result.stderr).not.toMatch(/ERROR/);
     expect(result.status).toBe(0);
-  });
+  }, 300_000);
 });

@@ -3,6 +3,8 @@ import type { RouteWeights } from '../../core/istio/weights.js';
 import { formatDuration } from '../../core/model/duration.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Step } from '../../core/model/rollout.js';
+import { isRouteStep, routeOf } from '../../core/model/route-steps.js';
+import type { ManagedRouteInPlace } from '../../core/istio/managed-routes.js';
 import type { HistoryEntry, StoredRollout } from '../../adapters/dynamodb/types.js';
 
 const PHASE_ICONS: Record<string, string> = {
@@ -14,12 +16,21 @@ const PHASE_ICONS: Record<string, string> = {
   InvalidSpec: '⚠',
 };
 
-export type LiveWeights = { ref: string; routes: RouteWeights[] }[] | { unavailable: string };
+export type LiveWeights =
+  { ref: string; routes: RouteWeights[]; managedRoutes?: ManagedRouteInPlace[] }[] | { unavailable: string };
 
 export function describeStep(step: Step): string {
   if ('setWeight' in step) return `setWeight: ${step.setWeight}`;
   if ('analysis' in step)
     return `analysis: {templates: ${step.analysis.templates.map((ref) => ref.templateName).join(', ')}}`;
+  if (isRouteStep(step)) {
+    const action = 'setHeaderRoute' in step ? 'setHeaderRoute' : 'setMirrorRoute';
+    const route = routeOf(step);
+    const percentage = 'setMirrorRoute' in step ? step.setMirrorRoute.percentage : undefined;
+    return route.match
+      ? `${action}: ${route.name} (${route.match.length} match${route.match.length === 1 ? '' : 'es'}${percentage === undefined ? '' : `, ${percentage}%`})`
+      : `${action}: ${route.name} (remove)`;
+  }
   return step.pause.durationSeconds === undefined
     ? 'pause: {}'
     : `pause: {duration: ${formatDuration(step.pause.durationSeconds)}}`;
@@ -65,6 +76,10 @@ export function describeRollout(stored: StoredRollout, live: LiveWeights): strin
           `    ${label.padEnd(28)} stable ${String(route.stable).padStart(3)}  canary ${String(route.canary).padStart(3)}`,
         );
       }
+      for (const managed of vs.managedRoutes ?? [])
+        lines.push(
+          `    ${`managed '${managed.name}'`.padEnd(28)} ${managed.kind} route at spec.http[${managed.index}]`,
+        );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -2,6 +2,7 @@
 import { checkCommand } from '../../core/engine/decide.js';
 import type { Command } from '../../core/engine/types.js';
 import { readWeights } from '../../core/istio/weights.js';
+import { readManagedRoutes } from '../../core/istio/managed-routes.js';
 import { formatRef } from '../../core/model/references.js';
 import { parseRollout } from '../../core/model/rollout.js';
 import { formatKey } from '../../adapters/dynamodb/repository.js';
@@ -130,8 +131,13 @@ async function liveWeights(connection: Connection, stored: StoredRollout): Promi
     const cluster = await connection.clusters.get(stored.rollout.cluster);
     const result = [];
     for (const ref of stored.rollout.canary.virtualServices) {
-      const read = readWeights(stored.rollout, ref, await cluster.virtualServices.get(ref));
-      result.push({ ref: formatRef(ref), routes: read.ok ? read.routes : [] });
+      const vs = await cluster.virtualServices.get(ref);
+      const read = readWeights(stored.rollout, ref, vs);
+      result.push({
+        ref: formatRef(ref),
+        routes: read.ok ? read.routes : [],
+        managedRoutes: readManagedRoutes(stored.rollout, vs),
+      });
     }
     return result;
   } catch (error) {
