@@ -14,7 +14,8 @@ import { applyObjects } from '../adapters/kube/apply.js';
 import { MemoryPublisher, type PublishedEvent } from '../adapters/aws/events.js';
 import { runPass } from '../app/runner/pass.js';
 import type { RunnerDeps } from '../app/runner/process-rollout.js';
-import { TimerWakeups } from '../adapters/aws/wakeups.js';
+import { consoleLogger } from '../adapters/memory/logger.js';
+import { TimerWakeups } from '../adapters/memory/wakeups.js';
 import type { EngineOptions } from '../core/engine/types.js';
 import type { ClusterTarget } from '../core/model/clusters.js';
 import { parseRollout } from '../core/model/rollout.js';
@@ -25,6 +26,8 @@ import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { serveFunctionUrl, type FunctionUrlHandler } from './function-url.js';
 import { serveNudges } from './nudges.js';
 import { freePort } from './ports.js';
+import { createWebhookHandler } from '../app/triggers/webhook-handler.js';
+import { harborHostsFromEnvironment } from '../adapters/aws/trigger-deps.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from './testcluster.js';
 
 export const STATE_DIR = join(REPO_ROOT, '.rollouts');
@@ -106,31 +109,25 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       harbor: randomBytes(16).toString('hex'),
       dockerhubToken: randomBytes(16).toString('hex'),
     };
-    Object.assign(process.env, {
-      TABLE_NAME,
-      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      WEBHOOK_SECRETS: JSON.stringify(secrets),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-    });
     const runner = startRunnerLoop(store, clusters, options.onEvent);
     stops.push(() => runner.stop());
     const nudges = await serveNudges(await freePort(), (key) => void runner.nudge(key));
     stops.push(() => new Promise<void>((resolve) => nudges.close(() => resolve())));
     const { port: nudgePort } = nudges.address() as AddressInfo;
 
-    const { handler } = await import('../../functions/registry-webhook.js');
-    // A push queues its commands in the table; the pass that takes them starts as the response goes out.
-    const webhook: FunctionUrlHandler = async (event, context) => {
-      const response = await (handler as unknown as FunctionUrlHandler)(event, context);
-      if (response.statusCode === 202) void runner.nudge();
-      return response;
-    };
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    const webhook = createWebhookHandler({
+      store,
+      secrets: async () => secrets,
+      // Harbor pushes are taken only from the hosts named, as in AWS.
+      bindings: { harborHosts: harborHostsFromEnvironment(process.env) },
+      // A queued push starts its pass at once, as the command event does in AWS.
+      nudge: async (key) => void runner.nudge(key),
+      clock: Date.now,
+    });
     const port = options.port ?? (await freePort());
-    const server: Server = await serveFunctionUrl(webhook, port, {
+    const server: Server = await serveFunctionUrl(webhook as FunctionUrlHandler, port, {
       awsRequestId: 'local',
       functionName: 'registry-webhook',
     });
@@ -199,7 +196,7 @@ export function startRunnerLoop(
     owner: `local:${process.pid}`,
     clock: Date.now,
     engine,
-    log: (message, detail) => console.error(`runner: ${message} ${JSON.stringify(detail ?? {})}`),
+    logger: consoleLogger('runner'),
   };
   const nudge = (key?: RolloutKey): Promise<void> => {
     if (stopped) return Promise.resolve();

@@ -100,23 +100,13 @@ export async function connect(
   );
 }
 
+/** Loaded on demand: only commands against a deployed stack need the EventBridge client. */
 async function busNudge(eventBusName: string) {
-  const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
-  const client = new EventBridgeClient({});
-  return async (key: { cluster: string; namespace: string; name: string }) => {
-    await client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: eventBusName,
-            Source: 'serverless-rollouts.cli',
-            DetailType: 'Rollout Command',
-            Detail: JSON.stringify({ cluster: key.cluster, namespace: key.namespace, rollout: key.name }),
-          },
-        ],
-      }),
-    );
-  };
+  const [{ EventBridgeClient }, { eventBusNudge, CLI_COMMAND_SOURCE }] = await Promise.all([
+    import('@aws-sdk/client-eventbridge'),
+    import('../../adapters/aws/nudge.js'),
+  ]);
+  return eventBusNudge(new EventBridgeClient({}), eventBusName, CLI_COMMAND_SOURCE);
 }
 
 /** Local mode runs a pass when nudged; a runner that does not answer leaves the work queued. */

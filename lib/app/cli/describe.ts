@@ -18,6 +18,8 @@ export type LiveWeights = { ref: string; routes: RouteWeights[] }[] | { unavaila
 
 export function describeStep(step: Step): string {
   if ('setWeight' in step) return `setWeight: ${step.setWeight}`;
+  if ('analysis' in step)
+    return `analysis: {templates: ${step.analysis.templates.map((ref) => ref.templateName).join(', ')}}`;
   return step.pause.durationSeconds === undefined
     ? 'pause: {}'
     : `pause: {duration: ${formatDuration(step.pause.durationSeconds)}}`;
