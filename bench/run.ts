@@ -266,6 +266,7 @@ async function stepTiming(sandbox: Sandbox) {
     'bench',
     Date.now(),
   );
+  void loop.nudge(keyOf(rollout));
   const deadline = Date.now() + (durations.reduce((a, b) => a + b, 0) + 60) * 1000;
   const done = async () => {
     const status = (await store.get(keyOf(rollout)))?.status;

@@ -58,6 +58,7 @@ async function walk(local: LocalMode): Promise<number> {
     if (status.phase === 'Paused' && status.pauseUntil === undefined && !promoted) {
       console.log('\n$ rollouts promote rollouts-demo   (the guide promotes at pause: {})\n');
       await local.store.enqueueCommand(KEY, { kind: 'promote' }, 'demo', Date.now());
+      void local.nudge(KEY);
       promoted = true;
     }
     if (status.phase === 'Healthy' && status.stableImage === IMAGE) {

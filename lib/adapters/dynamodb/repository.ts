@@ -100,6 +100,9 @@ export class RolloutStore implements RunnerStore {
                   version: 1,
                   commandSeq: 0,
                   updatedAt: at,
+                  // Due now: the runner checks the references and observes the stable image at once.
+                  dueShard: DUE_SHARD,
+                  dueAt: now,
                   ...trigger,
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',

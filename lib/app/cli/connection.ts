@@ -18,6 +18,8 @@ export const devStateSchema = z.object({
   dynamodbEndpoint: z.string().url(),
   tableName: z.string(),
   webhookUrl: z.string().url(),
+  /** Where local mode's runner takes nudges (lib/local/nudges.ts). */
+  runnerUrl: z.string().url().optional(),
   kubeconfig: z.string(),
   clusters: clusterRegistrySchema,
   pid: z.number(),
@@ -86,9 +88,11 @@ export async function connect(
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const { ClusterConnections } = await import('../../adapters/kube/clusters.js');
+    const { runnerUrl } = dev;
     return {
       store: new RolloutStore(client, dev.tableName),
       clusters: new ClusterConnections(dev.clusters),
+      ...(runnerUrl ? { nudge: (key) => localNudge(runnerUrl, key) } : {}),
     };
   }
   throw new Error(
@@ -103,4 +107,14 @@ async function busNudge(eventBusName: string) {
     import('../../adapters/aws/nudge.js'),
   ]);
   return eventBusNudge(new EventBridgeClient({}), eventBusName, CLI_COMMAND_SOURCE);
+}
+
+/** Local mode runs a pass when nudged; a runner that does not answer leaves the work queued. */
+async function localNudge(runnerUrl: string, key: { cluster: string; namespace: string; name: string }) {
+  const { sendNudge } = await import('../../local/nudges.js');
+  await sendNudge(runnerUrl, key).catch((error: Error) =>
+    process.stderr.write(
+      `warning: queued, but local mode's runner was not told (${error.message}); is 'npm start' still running?\n`,
+    ),
+  );
 }
