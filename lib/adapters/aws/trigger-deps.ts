@@ -1,8 +1,8 @@
 /** What the push entry points need, from their Lambda environment (or local mode's). */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { dynamoDbClient } from '../dynamodb/client.js';
 import { RolloutStore } from '../dynamodb/repository.js';
 import type { RolloutKey } from '../dynamodb/types.js';
 import type { WebhookSecrets } from '../../core/triggers/webhook.js';
@@ -25,7 +25,7 @@ export interface TriggerDeps {
 export function triggerDepsFromEnvironment(env: NodeJS.ProcessEnv): TriggerDeps {
   const table = env.TABLE_NAME;
   if (!table) throw new Error('TABLE_NAME is not set');
-  const store = new RolloutStore(new DynamoDBClient({}), table);
+  const store = new RolloutStore(dynamoDbClient(), table);
   const bus = env.EVENT_BUS_NAME;
   const events = bus ? new EventBridgeClient({}) : undefined;
   return {

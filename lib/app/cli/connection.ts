@@ -3,7 +3,7 @@
  * the state file `rollouts dev` writes.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient, localDynamoDbClient } from '../../adapters/dynamodb/client.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -69,7 +69,7 @@ export async function connect(
   const table = flags.table ?? env.ROLLOUTS_TABLE ?? fromStack?.table;
   if (table) {
     const endpoint = flags.endpoint ?? env.ROLLOUTS_DYNAMODB_ENDPOINT;
-    const client = new DynamoDBClient(endpoint ? { endpoint } : {});
+    const client = dynamoDbClient(endpoint);
     const bus = env.ROLLOUTS_EVENT_BUS ?? fromStack?.bus;
     return {
       store: new RolloutStore(client, table),
@@ -78,11 +78,7 @@ export async function connect(
   }
   const dev = readDevState();
   if (dev) {
-    const client = new DynamoDBClient({
-      endpoint: dev.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = localDynamoDbClient(dev.dynamodbEndpoint);
     return {
       store: new RolloutStore(client, dev.tableName),
       clusters: new ClusterConnections(dev.clusters),
