@@ -25,6 +25,7 @@ import { startRunnerLoop } from '../lib/local/mode.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from '../lib/local/testcluster.js';
 import { MemoryPublisher, type PublishedEvent } from '../lib/adapters/aws/events.js';
 import { runPass } from '../lib/app/runner/pass.js';
+import { setCanaryWeight } from '../lib/app/runner/traffic.js';
 import type { RunnerDeps } from '../lib/app/runner/process-rollout.js';
 import { parseRollout, type Rollout } from '../lib/core/model/rollout.js';
 import { keyOf, RolloutStore } from '../lib/adapters/dynamodb/repository.js';
@@ -211,7 +212,7 @@ async function kubeRequests(sandbox: Sandbox) {
   const client = new VirtualServiceClient(new KubeHttp(loadContext(sandbox.proxiedKubeconfig, 'runner')));
   const measure = async (weight: number) => {
     sandbox.proxy.reset();
-    await client.setWeight(rollout, weight, new Map());
+    await setCanaryWeight(client, rollout, weight, new Map());
     const perVs = rollout.canary.virtualServices.length;
     return {
       get: sandbox.proxy.count('GET', '/virtualservices/') / perVs,

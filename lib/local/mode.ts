@@ -13,7 +13,8 @@ import { applyObjects } from '../adapters/kube/apply.js';
 import { MemoryPublisher, type PublishedEvent } from '../adapters/aws/events.js';
 import { runPass } from '../app/runner/pass.js';
 import type { RunnerDeps } from '../app/runner/process-rollout.js';
-import { TimerWakeups } from '../adapters/aws/wakeups.js';
+import { consoleLogger } from '../adapters/memory/logger.js';
+import { TimerWakeups } from '../adapters/memory/wakeups.js';
 import type { ClusterTarget } from '../core/model/clusters.js';
 import { parseRollout } from '../core/model/rollout.js';
 import { RolloutStore } from '../adapters/dynamodb/repository.js';
@@ -157,7 +158,7 @@ export function startRunnerLoop(
     owner: `local:${process.pid}`,
     clock: Date.now,
     engine: { pollSeconds: 1, resyncSeconds: 10 },
-    log: (message, detail) => console.error(`runner: ${message} ${JSON.stringify(detail ?? {})}`),
+    logger: consoleLogger('runner'),
   };
   const schedule = (options: { only?: RolloutKey[] } = {}) => {
     running = running.then(() =>

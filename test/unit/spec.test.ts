@@ -133,9 +133,11 @@ describe('the Rollout spec', () => {
   });
 
   it('names Argo actions it does not run instead of ignoring them', () => {
-    const errors = errorsFor((doc) => (doc.spec.strategy.canary.steps[1] = { analysis: { templates: [] } }));
+    const errors = errorsFor(
+      (doc) => (doc.spec.strategy.canary.steps[1] = { experiment: { templates: [] } }),
+    );
     expect(errors).toEqual([
-      expect.stringContaining("steps[1].analysis: step action 'analysis' is not supported"),
+      expect.stringContaining("steps[1].experiment: step action 'experiment' is not supported"),
     ]);
   });
 

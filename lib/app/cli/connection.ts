@@ -1,13 +1,14 @@
 /**
  * Where the CLI finds the store (and, in local mode, the cluster): flags, then environment, then
- * the state file `rollouts dev` writes.
+ * the state file `rollouts dev` writes. What only some commands need (CloudFormation, the cluster
+ * clients) is loaded when reached, so a command starts with the store client alone.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ClusterConnections } from '../../adapters/kube/clusters.js';
+import type { ClusterConnections } from '../../adapters/kube/clusters.js';
 import { clusterRegistrySchema } from '../../core/model/clusters.js';
 import { RolloutStore } from '../../adapters/dynamodb/repository.js';
 
@@ -41,6 +42,7 @@ export async function stackOutputs(
   stackName: string,
   client?: CloudFormationClient,
 ): Promise<{ table: string; bus?: string }> {
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const { Stacks } = await (client ?? new CloudFormationClient({})).send(
     new DescribeStacksCommand({ StackName: stackName }),
   );
@@ -83,6 +85,7 @@ export async function connect(
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    const { ClusterConnections } = await import('../../adapters/kube/clusters.js');
     return {
       store: new RolloutStore(client, dev.tableName),
       clusters: new ClusterConnections(dev.clusters),

@@ -7,7 +7,15 @@ import { parseRollout } from '../../core/model/rollout.js';
 import { formatKey } from '../../adapters/dynamodb/repository.js';
 import type { RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js';
 import type { Connection } from './connection.js';
-import { describeHistory, describeList, describeRollout, type LiveWeights } from './describe.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  describeHistory,
+  describeList,
+  describeRollout,
+  finishedWatch,
+  watchFrame,
+  type LiveWeights,
+} from './describe.js';
 import { loadManifests, type SourceFile } from './manifests.js';
 
 export type CommandOutput = { ok: true; stdout: string } | { ok: false; stderr: string };
@@ -46,6 +54,39 @@ export async function get(connection: Connection, key: RolloutKey): Promise<Comm
   const stored = await connection.store.get(key);
   if (!stored) return notFound(key);
   return { ok: true, stdout: describeRollout(stored, await liveWeights(connection, stored)) };
+}
+
+export interface WatchOptions {
+  /** Return once the rollout is Healthy (ok) or Degraded/InvalidSpec (not ok). */
+  untilDone: boolean;
+  terminal: boolean;
+  write: (text: string) => void;
+  intervalMs: number;
+}
+
+/** `get --watch`: the `get` view, redrawn whenever it changes; with `untilDone`, until the rollout settles. */
+export async function watch(
+  connection: Connection,
+  key: RolloutKey,
+  options: WatchOptions,
+): Promise<CommandOutput> {
+  let previous: string | undefined;
+  for (;;) {
+    const stored = await connection.store.get(key);
+    if (!stored) return notFound(key);
+    const text = describeRollout(stored, await liveWeights(connection, stored));
+    const frame = watchFrame(previous, text, options.terminal);
+    if (frame !== undefined) options.write(frame);
+    previous = text;
+    if (options.untilDone) {
+      const finished = finishedWatch(stored, (await connection.store.pendingCommands(key, 1)).length);
+      if (finished)
+        return finished.code === 0
+          ? { ok: true, stdout: `${finished.message}\n` }
+          : { ok: false, stderr: `${finished.message}\n` };
+    }
+    await sleep(options.intervalMs);
+  }
 }
 
 export async function history(connection: Connection, key: RolloutKey): Promise<CommandOutput> {
