@@ -29,7 +29,14 @@ import {
   routeWeights,
   runnerDeps,
 } from './runner-harness.js';
-import { admin, applyDemo, createNamespace, kubeconfig, waitForAvailable } from './sandbox.js';
+import {
+  admin,
+  applyDemo,
+  createNamespace,
+  kubeconfig,
+  testClusterTarget,
+  waitForAvailable,
+} from './sandbox.js';
 
 const YELLOW = 'argoproj/rollouts-demo:yellow';
 const injected: Record<string, number> = {};
@@ -41,12 +48,7 @@ function count(kind: string) {
 }
 
 function proxiedClusters(): ClusterConnections {
-  return new ClusterConnections(
-    [{ name: 'default', kubeconfig: { path: proxiedKubeconfig, context: 'runner' } }],
-    undefined,
-    undefined,
-    1000,
-  );
+  return new ClusterConnections([testClusterTarget('runner', proxiedKubeconfig)], undefined, undefined, 1000);
 }
 
 /** Every route's weights sum to 100; the canary has traffic only with available pods; an abort ends at 100/0. */

@@ -5,7 +5,7 @@
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { fromTemporaryCredentials, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { ClusterTarget } from '../../core/model/clusters.js';
+import type { ClusterScope, ClusterTarget } from '../../core/model/clusters.js';
 import { DeploymentClient } from './deployments.js';
 import { eksToken, TOKEN_REFRESH_MS } from './eks-token.js';
 import { bearerAuth, KubeHttp, kubeconfigAuth, type KubeAuth } from './http.js';
@@ -14,6 +14,8 @@ import { VirtualServiceClient } from './virtualservices.js';
 export type { ClusterTarget };
 
 export interface ClusterClient {
+  /** The namespaces the runner may act in there, from the registry. */
+  scope: ClusterScope;
   deployments: DeploymentClient;
   virtualServices: VirtualServiceClient;
 }
@@ -43,6 +45,7 @@ export class ClusterConnections {
         : await this.fromEks(target.eks);
     const http = new KubeHttp(auth, this.requestTimeoutMs);
     const client = {
+      scope: { name: target.name, namespaces: target.namespaces },
       deployments: new DeploymentClient(http),
       virtualServices: new VirtualServiceClient(http),
     };

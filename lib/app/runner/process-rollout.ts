@@ -20,6 +20,7 @@ import { formatPlanError, plan } from '../../core/istio/weights.js';
 import type { ClusterClient, ClusterConnections } from '../../adapters/kube/clusters.js';
 import type { ObservedDeployment } from '../../adapters/kube/deployments.js';
 import { InvalidReferenceError, KubeApiError } from '../../adapters/kube/errors.js';
+import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import { formatKey, type RolloutStore } from '../../adapters/dynamodb/repository.js';
@@ -155,6 +156,8 @@ async function passOnce(deps: RunnerDeps, stored: StoredRollout, now: number): P
 
 async function observe(cluster: ClusterClient, stored: StoredRollout): Promise<Observed> {
   const { rollout, status } = stored;
+  const inScope = checkScope(rollout, [cluster.scope]);
+  if (!inScope.ok) throw new InvalidReferenceError(inScope.error);
   const { namespace, workload } = rollout;
   const [stable, canary] = await Promise.all([
     cluster.deployments.observe(namespace, workload.stableDeployment, workload.container),

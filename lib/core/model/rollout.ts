@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
+import { dnsLabel, dnsSubdomain, labelProblem, subdomainProblem } from './names.js';
 import { formatRef, parseVirtualServiceRef, type ObjectRef } from './references.js';
 
 export const API_VERSION = 'serverless-rollouts.io/v1alpha1';
@@ -179,8 +180,9 @@ const canarySchema = z
   })
   .superRefine((canary, ctx) => {
     for (const field of ['canaryService', 'stableService'] as const) {
-      if (!canary[field]?.trim())
-        ctx.addIssue({ code: 'custom', path: [field], message: MESSAGES.trafficRouting });
+      const service = canary[field]?.trim();
+      const problem = service ? labelProblem(service) : MESSAGES.trafficRouting;
+      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
     }
     if (canary.canaryService && canary.canaryService === canary.stableService) {
       ctx.addIssue({
@@ -192,11 +194,8 @@ const canarySchema = z
   });
 
 const metadataSchema = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label (lowercase letters, digits and -)')
-    .max(63),
-  namespace: z.string().min(1).default('default'),
+  name: dnsLabel,
+  namespace: dnsLabel.default('default'),
 });
 
 const envelopeSchema = z.object({
@@ -213,8 +212,12 @@ const trafficSpecSchema = envelopeSchema.extend({
 
 const rolloutSchema = envelopeSchema.extend({
   spec: z.object({
-    cluster: name.default('default'),
-    workload: z.object({ stableDeployment: name, canaryDeployment: name, container: name.optional() }),
+    cluster: dnsLabel.default('default'),
+    workload: z.object({
+      stableDeployment: dnsSubdomain,
+      canaryDeployment: dnsSubdomain,
+      container: name.optional(),
+    }),
     trigger: z
       .object({
         repository: name,
@@ -271,6 +274,9 @@ function finish<T extends TrafficSpec>(value: T): ParseResult<T> {
   const seen = new Map<string, string>();
   const errors: string[] = [];
   value.canary.virtualServices.forEach((vs, index) => {
+    const field = `spec.strategy.canary.trafficRouting.istio.virtualServices[${index}].name`;
+    const problems = [labelProblem(vs.namespace), subdomainProblem(vs.name)].filter(Boolean);
+    for (const problem of problems) errors.push(`${field}: in the reference '${vs.reference}', ${problem}`);
     const key = formatRef(vs);
     const earlier = seen.get(key);
     if (earlier !== undefined) {
