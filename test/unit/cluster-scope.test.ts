@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { applyFiles, type CommandOutput } from '../../lib/app/cli/store-commands.js';
-import type { Connection } from '../../lib/app/cli/connection.js';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { connect, type Connection } from '../../lib/app/cli/connection.js';
 import { checkScope, clusterRegistrySchema } from '../../lib/core/model/clusters.js';
 import { parseRollout } from '../../lib/core/model/rollout.js';
 import {
@@ -171,6 +173,37 @@ describe('rollouts apply refuses what the cluster does not serve', () => {
     const { applied, connection: serving } = connection([{ name: 'default', namespaces: ['default'] }]);
     expect(await applyFiles(serving, [demo], 0)).toMatchObject({ ok: true });
     expect(applied).toHaveLength(1);
+  });
+});
+
+describe('the CLI learns the namespaces from where it finds the store', () => {
+  it("reads a deployed stack's ClusterNamespaces output", async () => {
+    const cloudFormation = mockClient(CloudFormationClient);
+    const outputs = (registry: string) => ({
+      Stacks: [
+        {
+          StackName: 'rollouts',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE' as const,
+          Outputs: [
+            { OutputKey: 'TableName', OutputValue: 'table' },
+            { OutputKey: 'ClusterNamespaces', OutputValue: registry },
+          ],
+        },
+      ],
+    });
+    cloudFormation
+      .on(DescribeStacksCommand, { StackName: 'rollouts' })
+      .resolves(outputs(JSON.stringify([SHOP])));
+    cloudFormation
+      .on(DescribeStacksCommand, { StackName: 'bad' })
+      .resolves(outputs('[{"name":"prod","namespaces":["Shop"]}]'));
+    const connection = await connect({ stack: 'rollouts' }, { AWS_REGION: 'eu-west-1' });
+    expect(connection.registry).toEqual([SHOP]);
+    await expect(connect({ stack: 'bad' }, { AWS_REGION: 'eu-west-1' })).rejects.toThrow(
+      "stack bad: output ClusterNamespaces: 0.namespaces.0: 'Shop' must be a DNS-1123 label",
+    );
+    cloudFormation.restore();
   });
 });
 
