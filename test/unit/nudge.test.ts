@@ -34,12 +34,10 @@ describe('the one nudge adapter', () => {
 
   it('says when the bus refuses the event (a resource policy denial is not silent)', async () => {
     const events = mockClient(EventBridgeClient);
-    events
-      .on(PutEventsCommand)
-      .resolves({
-        FailedEntryCount: 1,
-        Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }],
-      });
+    events.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'no' }],
+    });
     await expect(
       eventBusNudge(new EventBridgeClient({ region: 'eu-west-1' }), 'rollouts-bus', CLI_COMMAND_SOURCE)(KEY),
     ).rejects.toThrow('EventBridge refused the nudge for prod/shop/checkout: AccessDeniedException');
