@@ -58,7 +58,9 @@ export function measurementsDue(runs: readonly AnalysisRun[], now: number): Sche
           provider: metric.provider,
           timeoutMs: timeoutOf(metric),
           secrets: run.secrets.filter((secret) =>
-            JSON.stringify(metric.provider).match(new RegExp(`\\{\\{\\s*args\\.${escape(secret.name)}\\s*\\}\\}`)),
+            JSON.stringify(metric.provider).match(
+              new RegExp(`\\{\\{\\s*args\\.${escape(secret.name)}\\s*\\}\\}`),
+            ),
           ),
         });
       } else nextAt = nextAt === null ? at : Math.min(nextAt, at);
