@@ -185,7 +185,9 @@ describe('the Rollout spec', () => {
 
   it('rejects an invalid trigger tag pattern', () => {
     const errors = errorsFor((doc) => (doc.spec.trigger.tagPattern = '(['));
-    expect(errors).toEqual(['spec.trigger.tagPattern: must be a valid regular expression']);
+    expect(errors).toEqual([
+      "spec.trigger.tagPattern: '([' is not an RE2 regular expression: error parsing regexp: missing closing ]: `[`",
+    ]);
   });
 
   it('collects every error at once', () => {

@@ -13,6 +13,8 @@ import {
   watchBackgroundAnalysis,
 } from './analysis.js';
 import { availablePodsWithImage, canaryPodsFor, isRolledOut, weightAllowedBy } from './replicas.js';
+import { managedRoutesFor, withManagedRoutes } from './managed-routes.js';
+import { isRouteStep, routeOf } from '../model/route-steps.js';
 import type {
   Action,
   AnalysisStatus,
@@ -157,7 +159,7 @@ export function decide(
   settleAnalysis(pass);
   return {
     status: pass.status,
-    actions: pass.actions,
+    actions: withManagedRoutes(pass.actions, managedRoutesFor(parsed.value, pass.status, observation)),
     wakeAt: pass.wakeAt,
     ...(outcome ? { command: outcome } : {}),
   };
@@ -329,6 +331,7 @@ function runStep(pass: Pass): boolean {
     pass.emit('Rollout Paused', { stepIndex: status.stepIndex, weight: status.weight });
     return true;
   }
+  if (step && isRouteStep(step)) return runRouteStep(pass, Boolean(routeOf(step).match));
   const target = (step as { setWeight: number }).setWeight;
   const needed = canaryPodsFor(target, pass.stableReplicas);
   const available = pass.availableCanary;
@@ -345,6 +348,19 @@ function runStep(pass: Pass): boolean {
   });
   pass.waitForCanary(needed);
   return false;
+}
+
+/** A header or mirror route is added once a canary pod can serve it; the weight write that follows carries it. */
+function runRouteStep(pass: Pass, adds: boolean): boolean {
+  const { status } = pass;
+  pass.act({ type: 'setCanaryImage', image: status.canaryImage as string });
+  pass.act({ type: 'scaleCanary', replicas: canaryPodsFor(status.weight, pass.stableReplicas) });
+  if (adds && pass.availableCanary < 1) {
+    pass.waitForCanary(1);
+    return false;
+  }
+  pass.assertWeight();
+  return completeStep(pass);
 }
 
 function completeStep(pass: Pass): boolean {

@@ -3,6 +3,7 @@ import type { Measurement } from '../analysis/provider.js';
 import type { AnalysisRun, RunKind } from '../analysis/run.js';
 import type { AnalysisTemplate } from '../analysis/template.js';
 import type { Result } from '../result.js';
+import type { RouteStep } from '../model/route-steps.js';
 
 export type Phase = 'Healthy' | 'Progressing' | 'Paused' | 'Promoting' | 'Degraded' | 'InvalidSpec';
 
@@ -104,7 +105,8 @@ export interface LifecycleEvent {
 export type Action =
   | { type: 'setCanaryImage'; image: string }
   | { type: 'scaleCanary'; replicas: number }
-  | { type: 'setWeight'; weight: number }
+  /** `routes`: the header and mirror routes to keep (managed-routes.ts); absent: leave them alone. */
+  | { type: 'setWeight'; weight: number; routes?: RouteStep[] }
   | { type: 'setStableImage'; image: string }
   | { type: 'emit'; event: LifecycleEvent };
 

@@ -15,6 +15,17 @@ import {
 import { parseDurationSeconds } from './duration.js';
 import { formatIssueList, issueMessage } from './issues.js';
 import { formatRef, parseVirtualServiceRef, type ObjectRef } from './references.js';
+import {
+  isRouteStep,
+  managedRoutesSchema,
+  normaliseRouteStep,
+  routeOf,
+  ROUTE_STEP_MESSAGES,
+  setHeaderRouteSchema,
+  setMirrorRouteSchema,
+  type RouteStep,
+} from './route-steps.js';
+import { compileTagPattern } from './tag-pattern.js';
 
 export const API_VERSION = 'serverless-rollouts.io/v1alpha1';
 const ACCEPTED_API_VERSIONS = [API_VERSION, 'argoproj.io/v1alpha1'];
@@ -24,14 +35,16 @@ export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 /** Argo's wording, kept so users find the same messages they know. */
 export const MESSAGES = {
   setWeight: 'SetWeight needs to be between 0 and 100',
-  step: 'Step must have one of the following set: setWeight or pause',
+  step: 'Step must have one of the following set: setWeight, pause, setHeaderRoute or setMirrorRoute',
   duplicatedServices:
     'This rollout uses the same service for the stable and canary services, but two different services are required.',
   trafficRouting: 'Canary service and Stable service must to be set to use Traffic Routing',
 } as const;
 
-const SUPPORTED_ACTIONS = ['setWeight', 'pause', 'analysis'] as const;
-const ARGO_ONLY_ACTIONS = ['setCanaryScale', 'experiment', 'setHeaderRoute', 'setMirrorRoute', 'plugin'];
+const SUPPORTED_ACTIONS = ['setWeight', 'pause', 'analysis', 'setHeaderRoute', 'setMirrorRoute'] as const;
+const ARGO_ONLY_ACTIONS = ['setCanaryScale', 'experiment', 'plugin'];
+/** Argo actions that leave VirtualServices as they are: `preview` of an Argo manifest steps over them. */
+const TRAFFIC_NEUTRAL_ACTIONS = ['setCanaryScale'];
 
 export interface TlsRouteMatch {
   port?: number;
@@ -64,14 +77,18 @@ export interface BackgroundAnalysis extends RolloutAnalysis {
   startingStep: number;
 }
 export type Step =
-  { setWeight: number } | { pause: { durationSeconds?: number } } | { analysis: RolloutAnalysis };
+  { setWeight: number } | { pause: { durationSeconds?: number } } | { analysis: RolloutAnalysis } | RouteStep;
+/** A step `preview` reads from an Argo manifest but that changes no VirtualService (setCanaryScale). */
+export type TrafficStep = Step | { trafficNeutral: string };
 
-export interface CanaryStrategy {
+export interface CanaryStrategy<S = Step> {
   canaryService: string;
   stableService: string;
   abortScaleDownDelaySeconds: number;
   virtualServices: VirtualServiceRef[];
-  steps: Step[];
+  /** trafficRouting.managedRoutes: the routes the steps may create, in precedence order (empty: none). */
+  managedRoutes: string[];
+  steps: S[];
   /** Background analysis: runs from startingStep until the rollout completes or aborts. */
   analysis?: BackgroundAnalysis;
 }
@@ -79,7 +96,7 @@ export interface CanaryStrategy {
 export interface TrafficSpec {
   name: string;
   namespace: string;
-  canary: CanaryStrategy;
+  canary: CanaryStrategy<TrafficStep>;
 }
 export interface Workload {
   stableDeployment: string;
@@ -91,6 +108,7 @@ export interface Trigger {
   tagPattern?: string;
 }
 export interface Rollout extends TrafficSpec {
+  canary: CanaryStrategy;
   cluster: string;
   workload: Workload;
   trigger?: Trigger;
@@ -123,123 +141,179 @@ const backgroundAnalysisSchema = z
   .object({ ...analysisFields, startingStep: z.number().int().min(0).optional() })
   .strict();
 
-const stepSchema = z.record(z.string(), z.unknown()).superRefine((step, ctx) => {
-  const actions = Object.keys(step);
-  const unsupported = actions.filter((action) => ARGO_ONLY_ACTIONS.includes(action));
-  for (const action of unsupported) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [action],
-      message: `step action '${action}' is not supported by serverless-rollouts (supported: ${SUPPORTED_ACTIONS.join(', ')})`,
-    });
-  }
-  const unknown = actions.filter(
-    (action) =>
-      !ARGO_ONLY_ACTIONS.includes(action) && !(SUPPORTED_ACTIONS as readonly string[]).includes(action),
-  );
-  for (const action of unknown) {
-    ctx.addIssue({ code: 'custom', path: [action], message: `unknown step action '${action}'` });
-  }
-  if (actions.length === 0) {
-    ctx.addIssue({ code: 'custom', message: `${MESSAGES.step}, found an empty step` });
-  } else if (actions.length > 1) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `a step must have exactly one action, found ${actions.length}: ${actions.join(', ')}`,
-    });
-  }
-  if ('setWeight' in step) {
-    const weight = step.setWeight;
-    if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 100) {
+const makeStepSchema = (neutral: readonly string[]) =>
+  z.record(z.string(), z.unknown()).superRefine((step, ctx) => {
+    const actions = Object.keys(step);
+    const unsupported = actions.filter(
+      (action) => ARGO_ONLY_ACTIONS.includes(action) && !neutral.includes(action),
+    );
+    for (const action of unsupported) {
       ctx.addIssue({
         code: 'custom',
-        path: ['setWeight'],
-        message: `${MESSAGES.setWeight}, found ${JSON.stringify(weight)}`,
+        path: [action],
+        message: `step action '${action}' is not supported by serverless-rollouts (supported: ${SUPPORTED_ACTIONS.join(', ')})`,
       });
     }
-  }
-  if ('analysis' in step) {
-    const parsed = stepAnalysisSchema.safeParse(step.analysis);
-    if (!parsed.success)
-      for (const issue of parsed.error.issues)
-        ctx.addIssue({ code: 'custom', path: ['analysis', ...issue.path], message: issueMessage(issue) });
-  }
-  if ('pause' in step) {
-    const pause = step.pause ?? {};
-    if (typeof pause !== 'object' || Array.isArray(pause)) {
+    const unknown = actions.filter(
+      (action) =>
+        !ARGO_ONLY_ACTIONS.includes(action) && !(SUPPORTED_ACTIONS as readonly string[]).includes(action),
+    );
+    for (const action of unknown) {
+      ctx.addIssue({ code: 'custom', path: [action], message: `unknown step action '${action}'` });
+    }
+    if (actions.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `${MESSAGES.step}, found an empty step` });
+    } else if (actions.length > 1) {
       ctx.addIssue({
         code: 'custom',
-        path: ['pause'],
-        message: 'pause must be an object: {} or {duration: 10m}',
+        message: `a step must have exactly one action, found ${actions.length}: ${actions.join(', ')}`,
       });
-    } else if ('duration' in pause) {
-      const parsed = parseDurationSeconds((pause as { duration: unknown }).duration);
-      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['pause', 'duration'], message: parsed.message });
     }
-  }
-});
+    if ('setWeight' in step) {
+      const weight = step.setWeight;
+      if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 100) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['setWeight'],
+          message: `${MESSAGES.setWeight}, found ${JSON.stringify(weight)}`,
+        });
+      }
+    }
+    for (const [action, schema] of [
+      ['setHeaderRoute', setHeaderRouteSchema],
+      ['setMirrorRoute', setMirrorRouteSchema],
+    ] as const) {
+      if (!(action in step)) continue;
+      const parsed = schema.safeParse(step[action]);
+      for (const issue of parsed.success ? [] : parsed.error.issues)
+        ctx.addIssue({ code: 'custom', path: [action, ...issue.path], message: issueMessage(issue) });
+    }
+    if ('analysis' in step) {
+      const parsed = stepAnalysisSchema.safeParse(step.analysis);
+      if (!parsed.success)
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', path: ['analysis', ...issue.path], message: issueMessage(issue) });
+    }
+    if ('pause' in step) {
+      const pause = step.pause ?? {};
+      if (typeof pause !== 'object' || Array.isArray(pause)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pause'],
+          message: 'pause must be an object: {} or {duration: 10m}',
+        });
+      } else if ('duration' in pause) {
+        const parsed = parseDurationSeconds((pause as { duration: unknown }).duration);
+        if (!parsed.ok)
+          ctx.addIssue({ code: 'custom', path: ['pause', 'duration'], message: parsed.message });
+      }
+    }
+  });
 
-const canarySchema = z
-  .object({
-    canaryService: z.string().optional(),
-    stableService: z.string().optional(),
-    abortScaleDownDelaySeconds: z.number().int().min(0).optional(),
-    trafficRouting: z.object({
-      istio: z
-        .object({
-          virtualService: virtualServiceSchema.optional(),
-          virtualServices: z.array(virtualServiceSchema).optional(),
-          destinationRule: z.unknown().optional(),
-        })
-        .superRefine((istio, ctx) => {
-          const single = istio.virtualService !== undefined;
-          const multiple = istio.virtualServices !== undefined;
-          if (single === multiple) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `exactly one of virtualService or virtualServices must be set, found ${single ? 'both' : 'neither'}`,
-            });
-          }
-          if (multiple && istio.virtualServices?.length === 0) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['virtualServices'],
-              message: 'must list at least one VirtualService',
-            });
-          }
-          if (istio.destinationRule !== undefined) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['destinationRule'],
-              message:
-                'subset-level traffic splitting (destinationRule) is not supported; split by host with canaryService and stableService',
-            });
-          }
-        }),
-    }),
-    steps: z.array(stepSchema).default([]),
-    analysis: backgroundAnalysisSchema.optional(),
-  })
-  .superRefine((canary, ctx) => {
-    const startingStep = canary.analysis?.startingStep;
-    if (startingStep !== undefined && startingStep > canary.steps.length)
+const makeCanarySchema = (neutral: readonly string[]) =>
+  z
+    .object({
+      canaryService: z.string().optional(),
+      stableService: z.string().optional(),
+      abortScaleDownDelaySeconds: z.number().int().min(0).optional(),
+      trafficRouting: z.object({
+        managedRoutes: managedRoutesSchema.optional(),
+        istio: z
+          .object({
+            virtualService: virtualServiceSchema.optional(),
+            virtualServices: z.array(virtualServiceSchema).optional(),
+            destinationRule: z.unknown().optional(),
+          })
+          .superRefine((istio, ctx) => {
+            const single = istio.virtualService !== undefined;
+            const multiple = istio.virtualServices !== undefined;
+            if (single === multiple) {
+              ctx.addIssue({
+                code: 'custom',
+                message: `exactly one of virtualService or virtualServices must be set, found ${single ? 'both' : 'neither'}`,
+              });
+            }
+            if (multiple && istio.virtualServices?.length === 0) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['virtualServices'],
+                message: 'must list at least one VirtualService',
+              });
+            }
+            if (istio.destinationRule !== undefined) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['destinationRule'],
+                message:
+                  'subset-level traffic splitting (destinationRule) is not supported; split by host with canaryService and stableService',
+              });
+            }
+          }),
+      }),
+      steps: z.array(makeStepSchema(neutral)).default([]),
+      analysis: backgroundAnalysisSchema.optional(),
+    })
+    .superRefine((canary, ctx) => {
+      checkManagedRoutes(canary, ctx);
+      const startingStep = canary.analysis?.startingStep;
+      if (startingStep !== undefined && startingStep > canary.steps.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['analysis', 'startingStep'],
+          message: `StartingStep ${startingStep} is past the last step (${canary.steps.length} steps)`,
+        });
+      for (const field of ['canaryService', 'stableService'] as const) {
+        if (!canary[field]?.trim())
+          ctx.addIssue({ code: 'custom', path: [field], message: MESSAGES.trafficRouting });
+      }
+      if (canary.canaryService && canary.canaryService === canary.stableService) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stableService'],
+          message: `${MESSAGES.duplicatedServices} Both are '${canary.stableService}'.`,
+        });
+      }
+    });
+
+const canarySchema = makeCanarySchema([]);
+const trafficCanarySchema = makeCanarySchema(TRAFFIC_NEUTRAL_ACTIONS);
+
+/** Route steps name declared managed routes, and a managed route is never one the Rollout weights. */
+function checkManagedRoutes(canary: z.infer<typeof canarySchema>, ctx: z.RefinementCtx): void {
+  const declared = canary.trafficRouting.managedRoutes;
+  const names = (declared ?? []).map((route) => route.name);
+  canary.steps.forEach((step, index) => {
+    if (!isRouteStep(step)) return;
+    const action = 'setHeaderRoute' in step ? 'setHeaderRoute' : 'setMirrorRoute';
+    const name = (routeOf(step) as { name?: unknown }).name;
+    if (typeof name !== 'string') return;
+    if (declared === undefined) {
       ctx.addIssue({
         code: 'custom',
-        path: ['analysis', 'startingStep'],
-        message: `StartingStep ${startingStep} is past the last step (${canary.steps.length} steps)`,
+        path: ['trafficRouting', 'managedRoutes'],
+        message: `${ROUTE_STEP_MESSAGES.managedRoutesMissing}: steps[${index}].${action} needs it`,
       });
-    for (const field of ['canaryService', 'stableService'] as const) {
-      if (!canary[field]?.trim())
-        ctx.addIssue({ code: 'custom', path: [field], message: MESSAGES.trafficRouting });
-    }
-    if (canary.canaryService && canary.canaryService === canary.stableService) {
+    } else if (!names.includes(name)) {
       ctx.addIssue({
         code: 'custom',
-        path: ['stableService'],
-        message: `${MESSAGES.duplicatedServices} Both are '${canary.stableService}'.`,
+        path: ['steps', index, action, 'name'],
+        message: `${ROUTE_STEP_MESSAGES.notInManagedRoutes}: '${name}' (declared: ${names.map((n) => `'${n}'`).join(', ') || 'none'})`,
       });
     }
   });
+  const { virtualService, virtualServices } = canary.trafficRouting.istio;
+  const weighted = new Set(
+    (virtualServices ?? (virtualService ? [virtualService] : [])).flatMap((vs) => vs.routes ?? []),
+  );
+  names.forEach((name, index) => {
+    if (weighted.has(name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trafficRouting', 'managedRoutes', index, 'name'],
+        message: `'${name}' is also a route the Rollout weights (istio virtualService routes); managed routes are created and removed by the Rollout and must be other routes`,
+      });
+  });
+}
 
 const metadataSchema = z.object({
   name: z
@@ -258,7 +332,7 @@ const envelopeSchema = z.object({
 });
 
 const trafficSpecSchema = envelopeSchema.extend({
-  spec: z.object({ strategy: z.object({ canary: canarySchema }) }),
+  spec: z.object({ strategy: z.object({ canary: trafficCanarySchema }) }),
 });
 
 const rolloutSchema = envelopeSchema.extend({
@@ -270,7 +344,11 @@ const rolloutSchema = envelopeSchema.extend({
         repository: name,
         tagPattern: z
           .string()
-          .refine(isValidRegExp, { message: 'must be a valid regular expression' })
+          .max(1024)
+          .superRefine((pattern, ctx) => {
+            const compiled = compileTagPattern(pattern);
+            if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.error });
+          })
           .optional(),
       })
       .optional(),
@@ -290,7 +368,7 @@ export function parseTrafficSpec(document: unknown): ParseResult<TrafficSpec> {
     {
       name: metadata.name,
       namespace: metadata.namespace,
-      canary: normaliseCanary(spec.strategy.canary, metadata.namespace),
+      canary: normaliseTrafficCanary(spec.strategy.canary, metadata.namespace),
     },
     document,
   );
@@ -341,7 +419,11 @@ function finish<T extends TrafficSpec>(value: T, document: unknown): ParseResult
 }
 
 /** Analysis args whose fieldRef reads the manifest (metadata.*, spec.*) take their value now, as Argo reads them at run creation from the same spec. */
-function readManifestArgs(canary: CanaryStrategy, document: unknown, errors: string[]): CanaryStrategy {
+function readManifestArgs<S extends TrafficStep>(
+  canary: CanaryStrategy<S>,
+  document: unknown,
+  errors: string[],
+): CanaryStrategy<S> {
   const resolve = (analysis: RolloutAnalysis, path: string): RolloutAnalysis => ({
     ...analysis,
     args: analysis.args.map((arg, index) => {
@@ -358,7 +440,9 @@ function readManifestArgs(canary: CanaryStrategy, document: unknown, errors: str
   return {
     ...canary,
     steps: canary.steps.map((step, index) =>
-      'analysis' in step ? { analysis: resolve(step.analysis, `${base}.steps[${index}].analysis`) } : step,
+      'analysis' in step
+        ? ({ analysis: resolve(step.analysis, `${base}.steps[${index}].analysis`) } as S)
+        : step,
     ),
     ...(canary.analysis
       ? {
@@ -384,6 +468,10 @@ function normaliseAnalysis(input: z.infer<typeof stepAnalysisSchema>): RolloutAn
 }
 
 function normaliseCanary(canary: CanaryInput, namespace: string): CanaryStrategy {
+  return normaliseTrafficCanary(canary, namespace) as CanaryStrategy;
+}
+
+function normaliseTrafficCanary(canary: CanaryInput, namespace: string): CanaryStrategy<TrafficStep> {
   const { virtualService, virtualServices } = canary.trafficRouting.istio;
   const refs = virtualServices ?? (virtualService ? [virtualService] : []);
   return {
@@ -397,6 +485,7 @@ function normaliseCanary(canary: CanaryInput, namespace: string): CanaryStrategy
       ...(vs.tlsRoutes ? { tlsRoutes: vs.tlsRoutes } : {}),
       ...(vs.tcpRoutes ? { tcpRoutes: vs.tcpRoutes } : {}),
     })),
+    managedRoutes: (canary.trafficRouting.managedRoutes ?? []).map((route) => route.name),
     steps: canary.steps.map(normaliseStep),
     ...(canary.analysis
       ? {
@@ -409,22 +498,16 @@ function normaliseCanary(canary: CanaryInput, namespace: string): CanaryStrategy
   };
 }
 
-function normaliseStep(step: Record<string, unknown>): Step {
+function normaliseStep(step: Record<string, unknown>): TrafficStep {
   if ('setWeight' in step) return { setWeight: step.setWeight as number };
   if ('analysis' in step) return { analysis: normaliseAnalysis(stepAnalysisSchema.parse(step.analysis)) };
+  if (isRouteStep(step)) return normaliseRouteStep(step);
+  const neutral = TRAFFIC_NEUTRAL_ACTIONS.find((action) => action in step);
+  if (neutral) return { trafficNeutral: neutral };
   const pause = (step.pause ?? {}) as { duration?: unknown };
   if (pause.duration === undefined) return { pause: {} };
   const parsed = parseDurationSeconds(pause.duration);
   return { pause: parsed.ok ? { durationSeconds: parsed.seconds } : {} };
-}
-
-function isValidRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isNormalised(value: unknown): value is TrafficSpec {
