@@ -1,21 +1,8 @@
 /** `rollouts lint -f` with AnalysisTemplates beside Rollouts (multi-document files), through the real CLI. */
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { ARGO_SUCCESS_RATE } from './analysis-fixtures.js';
-
-function rollouts(...args: string[]) {
-  const result = spawnSync(process.execPath, ['bin/rollouts.js', ...args], { encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function file(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'rollouts-lint-')), name);
-  writeFileSync(path, text);
-  return path;
-}
+import { rollouts, temporaryFile as file } from './cli-process.js';
 
 const ROLLOUT = readFileSync('examples/istio-demo/rollout.yaml', 'utf8');
 const WITH_STEP = ROLLOUT.replace(
