@@ -15,7 +15,7 @@ import type { RolloutKey } from '../lib/adapters/dynamodb/types.js';
 const USAGE = `usage: rollouts <command> [flags]
 
 Commands that read files only:
-  lint -f rollout.yaml [--virtualservice vs.yaml ...]
+  lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...]
   preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
 
 Commands on the store (local mode from 'npm start', or a deployed stack: --stack NAME or ROLLOUTS_STACK):

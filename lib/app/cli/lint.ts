@@ -1,5 +1,11 @@
-/** `rollouts lint`: every problem in a Rollout and, given VirtualServices, in its references. */
+/**
+ * `rollouts lint`: every problem in Rollouts and AnalysisTemplates and, given VirtualServices, in
+ * the Rollouts' references. Warnings are printed but leave the report ok; errors do not.
+ */
+import { checkRolloutAnalysis, templateWarnings } from '../../core/analysis/lint.js';
+import { parseAnalysisTemplate, templateLabel, type AnalysisTemplate } from '../../core/analysis/template.js';
 import { formatPlanError, plan } from '../../core/istio/weights.js';
+import { kindOf } from '../../core/model/yaml.js';
 import { isArgoManifest, loadManifests, parseForLint, rolloutLabel, type SourceFile } from './manifests.js';
 
 export interface LintReport {
@@ -8,10 +14,23 @@ export interface LintReport {
 }
 
 export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile[]): LintReport {
-  const loaded = loadManifests(rolloutFiles, virtualServiceFiles);
+  const loaded = loadManifests(rolloutFiles, virtualServiceFiles, { templates: true });
   if (!loaded.ok) return { ok: false, lines: loaded.errors };
   const lines: string[] = [];
   let ok = true;
+  const templates: AnalysisTemplate[] = [];
+  for (const { source, document } of loaded.analysisTemplates) {
+    const parsed = parseAnalysisTemplate(document);
+    if (!parsed.ok) {
+      ok = false;
+      lines.push(...parsed.error.map((error) => `${source}: ${documentLabel(document)}: ${error}`));
+      continue;
+    }
+    templates.push(parsed.value);
+    const label = `${source}: ${templateLabel(parsed.value)}`;
+    lines.push(...templateWarnings(parsed.value).map((warning) => `${label}: warning: ${warning}`));
+    lines.push(`${label}: OK, ${parsed.value.metrics.length} metric(s)`);
+  }
   for (const { source, document } of loaded.rollouts) {
     const label = `${source}: ${rolloutLabel(document)}`;
     const parsed = parseForLint(document);
@@ -29,6 +48,13 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
         continue;
       }
     }
+    const analysis = checkRolloutAnalysis(parsed.value, templates);
+    lines.push(...analysis.warnings.map((warning) => `${label}: warning: ${warning}`));
+    if (analysis.errors.length) {
+      ok = false;
+      lines.push(...analysis.errors.map((error) => `${label}: ${error}`));
+      continue;
+    }
     const scope = isArgoManifest(document) ? ' (Argo Rollouts manifest: canary block checked)' : '';
     const refs =
       virtualServiceFiles.length > 0
@@ -37,4 +63,13 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
     lines.push(`${label}: OK${refs}${scope}`);
   }
   return { ok, lines };
+}
+
+function documentLabel(document: unknown): string {
+  const metadata = (document as { metadata?: { name?: unknown; namespace?: unknown } }).metadata;
+  const name = typeof metadata?.name === 'string' ? metadata.name : '(unnamed)';
+  const kind = kindOf(document) ?? 'AnalysisTemplate';
+  if (kind === 'ClusterAnalysisTemplate') return `${kind} ${name}`;
+  const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : 'default';
+  return `${kind} ${namespace}/${name}`;
 }
