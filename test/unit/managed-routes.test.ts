@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { lint } from '../../lib/app/cli/lint.js';
 import { decide, initialStatus } from '../../lib/core/engine/decide.js';
 import { routesAfterSteps } from '../../lib/core/engine/managed-routes.js';
 import type { Action } from '../../lib/core/engine/types.js';
@@ -605,5 +606,57 @@ describe('spec errors, each with its field path', () => {
     expect(parsed.ok ? [] : parsed.errors).toEqual([
       expect.stringContaining("steps[0].setCanaryScale: step action 'setCanaryScale' is not supported"),
     ]);
+  });
+});
+
+describe('rollouts lint', () => {
+  it('notes a TLS/TCP-only VirtualService that managed routes skip', () => {
+    const rollout = `
+apiVersion: serverless-rollouts.io/v1alpha1
+kind: Rollout
+metadata: {name: r, namespace: default}
+spec:
+  workload: {stableDeployment: s, canaryDeployment: c}
+  strategy:
+    canary:
+      canaryService: rollouts-demo-canary
+      stableService: rollouts-demo-stable
+      trafficRouting:
+        managedRoutes: [{name: h}]
+        istio:
+          virtualServices:
+          - {name: http-vs, routes: [primary]}
+          - {name: tcp-vs, tcpRoutes: [{port: 8020}]}
+      steps:
+      - setHeaderRoute: {name: h, match: [{headerName: x, headerValue: {exact: y}}]}
+`;
+    const services = `
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: http-vs, namespace: default}
+spec:
+  http:
+  - name: primary
+    route:
+    - {destination: {host: rollouts-demo-stable}, weight: 100}
+    - {destination: {host: rollouts-demo-canary}, weight: 0}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: tcp-vs, namespace: default}
+spec:
+  tcp:
+  - match: [{port: 8020}]
+    route:
+    - {destination: {host: rollouts-demo-stable}, weight: 100}
+    - {destination: {host: rollouts-demo-canary}, weight: 0}
+`;
+    expect(lint([{ path: 'r.yaml', text: rollout }], [{ path: 'vs.yaml', text: services }])).toEqual({
+      ok: true,
+      lines: [
+        'r.yaml: Rollout default/r: OK, 2 VirtualService(s) checked',
+        'r.yaml: Rollout default/r: note: VirtualService default/tcp-vs has no HTTP route for this Rollout (TLS/TCP only): managed routes (h) are not written there',
+      ],
+    });
   });
 });

@@ -1,5 +1,9 @@
 /** `rollouts lint`: every problem in a Rollout and, given VirtualServices, in its references. */
-import { formatPlanError, plan } from '../../core/istio/weights.js';
+import { findVirtualService, formatPlanError, plan } from '../../core/istio/weights.js';
+import { weightedHttpRoute } from '../../core/istio/managed-routes.js';
+import { formatRef } from '../../core/model/references.js';
+import type { TrafficSpec } from '../../core/model/rollout.js';
+import type { VirtualService } from '../../core/model/virtualservice.js';
 import { isArgoManifest, loadManifests, parseForLint, rolloutLabel, type SourceFile } from './manifests.js';
 
 export interface LintReport {
@@ -35,6 +39,21 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
         ? `, ${parsed.value.canary.virtualServices.length} VirtualService(s) checked`
         : '';
     lines.push(`${label}: OK${refs}${scope}`);
+    if (virtualServiceFiles.length > 0)
+      lines.push(...managedRouteNotes(parsed.value, loaded.virtualServices, label));
   }
   return { ok, lines };
+}
+
+/** Header and mirror routes go only where the Rollout weights an HTTP route: say which VirtualServices they skip. */
+function managedRouteNotes(spec: TrafficSpec, virtualServices: VirtualService[], label: string): string[] {
+  if (spec.canary.managedRoutes.length === 0) return [];
+  return spec.canary.virtualServices.flatMap((ref) => {
+    const vs = findVirtualService(virtualServices, ref, spec.namespace);
+    return vs && !weightedHttpRoute(spec, ref, vs)
+      ? [
+          `${label}: note: VirtualService ${formatRef(ref)} has no HTTP route for this Rollout (TLS/TCP only): managed routes (${spec.canary.managedRoutes.join(', ')}) are not written there`,
+        ]
+      : [];
+  });
 }
