@@ -69,6 +69,27 @@ async function freshRollout(prefix: string): Promise<Rollout> {
   });
 }
 
+/** A rollout paused after the mirror step (header and mirror routes in place), with its runner. */
+async function pausedWithRoutes(prefix: string) {
+  const rollout = await freshRollout(prefix);
+  const deps = runnerDeps(store);
+  await registerAndSetImage(store, rollout);
+  await passUntil(deps, rollout, pausedAt(20), 'pause after the mirror step');
+  return { rollout, key: keyOf(rollout), deps };
+}
+
+/** Someone else's JSON Patch, as the admin. */
+async function patchAsOtherWriter(rollout: Rollout, name: string, patch: unknown[]): Promise<VirtualService> {
+  const response = await admin().send<VirtualService>(
+    'PATCH',
+    vsPath(rollout, name),
+    patch,
+    CONTENT_TYPES.jsonPatch,
+  );
+  expect(response.status).toBe(200);
+  return response.body;
+}
+
 const vsPath = (rollout: Rollout, name: string) =>
   `/apis/networking.istio.io/v1beta1/namespaces/${rollout.namespace}/virtualservices/${name}`;
 
@@ -146,11 +167,7 @@ describe('header and mirror steps', () => {
   });
 
   it('are gone in the pass that aborts, before the canary scales down', async () => {
-    const rollout = await freshRollout('routes-abort');
-    const key = keyOf(rollout);
-    const deps = runnerDeps(store);
-    await registerAndSetImage(store, rollout);
-    await passUntil(deps, rollout, pausedAt(20), 'pause after the mirror step');
+    const { rollout, key, deps } = await pausedWithRoutes('routes-abort');
     expect((await httpNames(rollout))[0]).toEqual(['canary-header', 'canary-mirror', 'http-primary']);
 
     await store.enqueueCommand(key, { kind: 'abort' }, 'test', Date.now());
@@ -179,13 +196,9 @@ describe('other writers', () => {
       override async send<T>(method: string, path: string, body?: unknown, contentType?: string) {
         if (method === 'PATCH' && raced === 0) {
           raced++;
-          const moved = await admin().send(
-            'PATCH',
-            vsPath(rollout, ref.name),
-            [{ op: 'move', from: '/spec/http/0', path: '/spec/http/1' }],
-            CONTENT_TYPES.jsonPatch,
-          );
-          expect(moved.status).toBe(200);
+          await patchAsOtherWriter(rollout, ref.name, [
+            { op: 'move', from: '/spec/http/0', path: '/spec/http/1' },
+          ]);
         }
         const response = await super.send<T>(method, path, body, contentType);
         if (method === 'PATCH') statuses.push(response.status);
@@ -207,41 +220,23 @@ describe('other writers', () => {
   });
 
   it('a writer reorders managed routes mid-rollout: the next pass puts them back in managedRoutes order', async () => {
-    const rollout = await freshRollout('routes-order');
-    const key = keyOf(rollout);
-    const deps = runnerDeps(store);
-    await registerAndSetImage(store, rollout);
-    await passUntil(deps, rollout, pausedAt(20), 'pause after the mirror step');
+    const { rollout, key, deps } = await pausedWithRoutes('routes-order');
     const before = await virtualService(rollout, 'rollouts-demo-vsvc2');
-    const moved = await admin().send(
-      'PATCH',
-      vsPath(rollout, 'rollouts-demo-vsvc2'),
-      [{ op: 'move', from: '/spec/http/0', path: '/spec/http/2' }],
-      CONTENT_TYPES.jsonPatch,
-    );
-    expect(moved.status).toBe(200);
+    await patchAsOtherWriter(rollout, 'rollouts-demo-vsvc2', [
+      { op: 'move', from: '/spec/http/0', path: '/spec/http/2' },
+    ]);
     expect((await httpNames(rollout))[1]).toEqual(['canary-mirror', 'http-secondary', 'canary-header']);
     await runPass(deps, { only: [key] });
     expect((await virtualService(rollout, 'rollouts-demo-vsvc2')).spec).toEqual(before.spec);
   });
 
   it('a GitOps self-heal deletes a managed route: the next pass restores it exactly', async () => {
-    const rollout = await freshRollout('routes-heal');
-    const key = keyOf(rollout);
-    const deps = runnerDeps(store);
-    await registerAndSetImage(store, rollout);
-    await passUntil(deps, rollout, pausedAt(20), 'pause after the mirror step');
+    const { rollout, key, deps } = await pausedWithRoutes('routes-heal');
     const before = await virtualService(rollout, 'rollouts-demo-vsvc1');
-    const healed = await admin().send(
-      'PATCH',
-      vsPath(rollout, 'rollouts-demo-vsvc1'),
-      [{ op: 'remove', path: '/spec/http/1' }],
-      CONTENT_TYPES.jsonPatch,
-    );
-    expect(healed.status).toBe(200);
-    expect(readManagedRoutes(rollout, healed.body as VirtualService).map((r) => r.name)).toEqual([
-      'canary-header',
+    const healed = await patchAsOtherWriter(rollout, 'rollouts-demo-vsvc1', [
+      { op: 'remove', path: '/spec/http/1' },
     ]);
+    expect(readManagedRoutes(rollout, healed).map((r) => r.name)).toEqual(['canary-header']);
     await runPass(deps, { only: [key] });
     expect((await virtualService(rollout, 'rollouts-demo-vsvc1')).spec).toEqual(before.spec);
   });

@@ -66,6 +66,19 @@ spec:
     - {destination: {host: canary}, weight: 0}
 `;
 
+/** A VirtualService with a TCP route only. */
+const TCP_ONLY = `
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: tcp-vs, namespace: default}
+spec:
+  tcp:
+  - match: [{port: 8020}]
+    route:
+    - {destination: {host: rollouts-demo-stable}, weight: 100}
+    - {destination: {host: rollouts-demo-canary}, weight: 0}
+`;
+
 function spec(routes: string[] | undefined, managed: string[], steps: unknown[] = []): TrafficSpec {
   const parsed = parseTrafficSpec({
     apiVersion: 'argoproj.io/v1alpha1',
@@ -372,16 +385,7 @@ describe('TLS/TCP-only VirtualServices', () => {
     };
     const parsed = parseRollout(document);
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-    const tcpOnly = vsOf(`
-metadata: {name: rollouts-demo-vsvc2, namespace: default}
-kind: VirtualService
-spec:
-  tcp:
-  - match: [{port: 8020}]
-    route:
-    - {destination: {host: rollouts-demo-stable}, weight: 100}
-    - {destination: {host: rollouts-demo-canary}, weight: 0}
-`);
+    const tcpOnly = vsOf(TCP_ONLY.replace('tcp-vs', 'rollouts-demo-vsvc2'));
     const skipped = planTraffic(parsed.value, parsed.value.canary.virtualServices[1]!, tcpOnly, 0, [
       header('h'),
     ]);
@@ -641,16 +645,7 @@ spec:
     - {destination: {host: rollouts-demo-stable}, weight: 100}
     - {destination: {host: rollouts-demo-canary}, weight: 0}
 ---
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata: {name: tcp-vs, namespace: default}
-spec:
-  tcp:
-  - match: [{port: 8020}]
-    route:
-    - {destination: {host: rollouts-demo-stable}, weight: 100}
-    - {destination: {host: rollouts-demo-canary}, weight: 0}
-`;
+${TCP_ONLY}`;
     expect(lint([{ path: 'r.yaml', text: rollout }], [{ path: 'vs.yaml', text: services }])).toEqual({
       ok: true,
       lines: [
