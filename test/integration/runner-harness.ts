@@ -1,5 +1,6 @@
 /** A store on DynamoDB Local and a runner against the test control plane, for one test file. */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoDbClient } from '../../lib/adapters/dynamodb/client.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloutStatus } from '../../lib/core/engine/types.js';
@@ -20,11 +21,7 @@ import { admin, kubeconfig } from './sandbox.js';
 export function dynamoClient(): DynamoDBClient {
   const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: run integration tests through jest');
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return localDynamoDbClient(endpoint);
 }
 
 export async function createStore(): Promise<RolloutStore> {
@@ -46,7 +43,7 @@ export function runnerDeps(
   store: RolloutStore,
   owner = 'runner-a',
   overrides: Partial<RunnerDeps> = {},
-): RunnerDeps & { events: MemoryPublisher } {
+): RunnerDeps & { store: RolloutStore; events: MemoryPublisher } {
   return {
     store,
     clusters: clusters(),
@@ -56,7 +53,7 @@ export function runnerDeps(
     clock: Date.now,
     engine: { pollSeconds: 0.2, resyncSeconds: 1 },
     ...overrides,
-  } as RunnerDeps & { events: MemoryPublisher };
+  } as RunnerDeps & { store: RolloutStore; events: MemoryPublisher };
 }
 
 /** The demo Rollout in `namespace`, with the timed pause shortened for tests. */
@@ -88,7 +85,7 @@ export const pausedAt = (weight: number) => (stored: StoredRollout) =>
 
 /** Runs passes for one Rollout until `done` holds for its stored state. */
 export async function passUntil(
-  deps: RunnerDeps,
+  deps: RunnerDeps & { store: RolloutStore },
   rollout: Rollout,
   done: (stored: StoredRollout) => boolean | Promise<boolean>,
   what: string,

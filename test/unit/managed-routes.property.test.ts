@@ -16,7 +16,7 @@ import { routeOf, type RouteStep } from '../../lib/core/model/route-steps.js';
 import type { Route, VirtualService } from '../../lib/core/model/virtualservice.js';
 import { ModelCluster } from './engine-model.js';
 import { demoRolloutDocument, demoVirtualServices } from './fixtures.js';
-import { applyPatch } from './json-patch.js';
+import { applyPatch } from '../../lib/adapters/memory/json-patch.js';
 
 const NAMES = ['a', 'b', 'c', 'd'];
 

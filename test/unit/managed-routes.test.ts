@@ -17,7 +17,7 @@ import type { RouteStep } from '../../lib/core/model/route-steps.js';
 import type { Route, VirtualService } from '../../lib/core/model/virtualservice.js';
 import { deployment } from './engine-model.js';
 import { demoRolloutDocument } from './fixtures.js';
-import { applyPatch } from './json-patch.js';
+import { applyPatch } from '../../lib/adapters/memory/json-patch.js';
 
 /** Argo's regularVsvc: two named routes, stable and canary destinations. */
 const REGULAR = `

@@ -21,6 +21,8 @@ export type LiveWeights =
 
 export function describeStep(step: Step): string {
   if ('setWeight' in step) return `setWeight: ${step.setWeight}`;
+  if ('analysis' in step)
+    return `analysis: {templates: ${step.analysis.templates.map((ref) => ref.templateName).join(', ')}}`;
   if (isRouteStep(step)) {
     const action = 'setHeaderRoute' in step ? 'setHeaderRoute' : 'setMirrorRoute';
     const route = routeOf(step);
@@ -110,4 +112,39 @@ export function describeList(items: StoredRollout[]): string {
 export function describeHistory(entries: HistoryEntry[]): string {
   if (entries.length === 0) return 'no history\n';
   return `${entries.map((entry) => `${entry.at}  ${entry.kind.padEnd(10)} ${entry.message}`).join('\n')}\n`;
+}
+
+/**
+ * What `get --watch` writes for a new frame: nothing when it did not change. On a terminal it
+ * redraws in place (cursor home, each line cleared to its end, the rest of the screen cleared), so
+ * nothing flickers; elsewhere (a CI log) each changed frame follows the last, separated by a blank line.
+ */
+export function watchFrame(
+  previous: string | undefined,
+  next: string,
+  terminal: boolean,
+): string | undefined {
+  if (next === previous) return undefined;
+  if (!terminal) return previous === undefined ? next : `\n${next}`;
+  const lines = next.replace(/\n$/, '').split('\n');
+  return `\x1b[H${lines.map((line) => `${line}\x1b[K`).join('\n')}\n\x1b[J`;
+}
+
+/**
+ * Whether `get --watch --until-done` is finished, and with which exit code: Healthy 0, Degraded or
+ * InvalidSpec 1. A queued command (a `set image` the runner has not taken yet) means the phase read
+ * is about to change, so nothing is finished while one waits.
+ */
+export function finishedWatch(
+  stored: StoredRollout,
+  pendingCommands: number,
+): { code: number; message: string } | undefined {
+  if (pendingCommands > 0) return undefined;
+  const { status, key } = stored;
+  const name = `${key.namespace}/${key.name}`;
+  if (status.phase === 'Healthy')
+    return { code: 0, message: `rollout ${name} is Healthy on ${status.stableImage ?? 'its image'}` };
+  if (status.phase === 'Degraded' || status.phase === 'InvalidSpec')
+    return { code: 1, message: `rollout ${name} is ${status.phase}: ${status.message ?? 'no message'}` };
+  return undefined;
 }

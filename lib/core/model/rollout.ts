@@ -3,7 +3,17 @@
  * workload lives. Parsing yields a normalised Rollout or every problem, each with its field path.
  */
 import { z } from 'zod';
+import { readManifestField, STATUS_FIELD_PATHS } from '../analysis/args.js';
+import {
+  argSchema,
+  metricNameRuleSchema,
+  retentionRuleSchema,
+  type ArgSource,
+  type MetricNameRule,
+  type RetentionRule,
+} from '../analysis/template.js';
 import { parseDurationSeconds } from './duration.js';
+import { formatIssueList, issueMessage } from './issues.js';
 import { formatRef, parseVirtualServiceRef, type ObjectRef } from './references.js';
 import {
   isRouteStep,
@@ -15,6 +25,7 @@ import {
   setMirrorRouteSchema,
   type RouteStep,
 } from './route-steps.js';
+import { compileTagPattern } from './tag-pattern.js';
 
 export const API_VERSION = 'serverless-rollouts.io/v1alpha1';
 const ACCEPTED_API_VERSIONS = [API_VERSION, 'argoproj.io/v1alpha1'];
@@ -30,8 +41,8 @@ export const MESSAGES = {
   trafficRouting: 'Canary service and Stable service must to be set to use Traffic Routing',
 } as const;
 
-const SUPPORTED_ACTIONS = ['setWeight', 'pause', 'setHeaderRoute', 'setMirrorRoute'] as const;
-const ARGO_ONLY_ACTIONS = ['setCanaryScale', 'analysis', 'experiment', 'plugin'];
+const SUPPORTED_ACTIONS = ['setWeight', 'pause', 'analysis', 'setHeaderRoute', 'setMirrorRoute'] as const;
+const ARGO_ONLY_ACTIONS = ['setCanaryScale', 'experiment', 'plugin'];
 /** Argo actions that leave VirtualServices as they are: `preview` of an Argo manifest steps over them. */
 const TRAFFIC_NEUTRAL_ACTIONS = ['setCanaryScale'];
 
@@ -49,7 +60,24 @@ export interface VirtualServiceRef extends ObjectRef {
   tlsRoutes?: TlsRouteMatch[];
   tcpRoutes?: TcpRouteMatch[];
 }
-export type Step = { setWeight: number } | { pause: { durationSeconds?: number } } | RouteStep;
+export interface AnalysisTemplateRef {
+  templateName: string;
+  clusterScope: boolean;
+}
+/** Argo's RolloutAnalysis: the templates a run combines and the args it passes them. */
+export interface RolloutAnalysis {
+  templates: AnalysisTemplateRef[];
+  /** `fieldRef`s to metadata.* and spec.* are read at parse time; status.* ones when a run starts. */
+  args: ArgSource[];
+  dryRun: MetricNameRule[];
+  measurementRetention: RetentionRule[];
+}
+export interface BackgroundAnalysis extends RolloutAnalysis {
+  /** The step index the background run starts at (0: with the first step). */
+  startingStep: number;
+}
+export type Step =
+  { setWeight: number } | { pause: { durationSeconds?: number } } | { analysis: RolloutAnalysis } | RouteStep;
 /** A step `preview` reads from an Argo manifest but that changes no VirtualService (setCanaryScale). */
 export type TrafficStep = Step | { trafficNeutral: string };
 
@@ -61,6 +89,8 @@ export interface CanaryStrategy<S = Step> {
   /** trafficRouting.managedRoutes: the routes the steps may create, in precedence order (empty: none). */
   managedRoutes: string[];
   steps: S[];
+  /** Background analysis: runs from startingStep until the rollout completes or aborts. */
+  analysis?: BackgroundAnalysis;
 }
 /** What the weight planner needs: enough for `rollouts preview`. */
 export interface TrafficSpec {
@@ -96,6 +126,20 @@ const virtualServiceSchema = z.object({
   tlsRoutes: z.array(z.object({ port: port.optional(), sniHosts: z.array(name).optional() })).optional(),
   tcpRoutes: z.array(z.object({ port: port.optional() })).optional(),
 });
+
+const analysisFields = {
+  templates: z
+    .array(z.object({ templateName: name, clusterScope: z.boolean().optional() }).strict())
+    .min(1, 'must list at least one template'),
+  args: z.array(argSchema(true)).default([]),
+  dryRun: z.array(metricNameRuleSchema).default([]),
+  measurementRetention: z.array(retentionRuleSchema).default([]),
+  analysisRunMetadata: z.unknown().optional(),
+};
+const stepAnalysisSchema = z.object(analysisFields).strict();
+const backgroundAnalysisSchema = z
+  .object({ ...analysisFields, startingStep: z.number().int().min(0).optional() })
+  .strict();
 
 const makeStepSchema = (neutral: readonly string[]) =>
   z.record(z.string(), z.unknown()).superRefine((step, ctx) => {
@@ -143,6 +187,12 @@ const makeStepSchema = (neutral: readonly string[]) =>
       const parsed = schema.safeParse(step[action]);
       for (const issue of parsed.success ? [] : parsed.error.issues)
         ctx.addIssue({ code: 'custom', path: [action, ...issue.path], message: issueMessage(issue) });
+    }
+    if ('analysis' in step) {
+      const parsed = stepAnalysisSchema.safeParse(step.analysis);
+      if (!parsed.success)
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', path: ['analysis', ...issue.path], message: issueMessage(issue) });
     }
     if ('pause' in step) {
       const pause = step.pause ?? {};
@@ -201,9 +251,17 @@ const makeCanarySchema = (neutral: readonly string[]) =>
           }),
       }),
       steps: z.array(makeStepSchema(neutral)).default([]),
+      analysis: backgroundAnalysisSchema.optional(),
     })
     .superRefine((canary, ctx) => {
       checkManagedRoutes(canary, ctx);
+      const startingStep = canary.analysis?.startingStep;
+      if (startingStep !== undefined && startingStep > canary.steps.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['analysis', 'startingStep'],
+          message: `StartingStep ${startingStep} is past the last step (${canary.steps.length} steps)`,
+        });
       for (const field of ['canaryService', 'stableService'] as const) {
         if (!canary[field]?.trim())
           ctx.addIssue({ code: 'custom', path: [field], message: MESSAGES.trafficRouting });
@@ -286,7 +344,11 @@ const rolloutSchema = envelopeSchema.extend({
         repository: name,
         tagPattern: z
           .string()
-          .refine(isValidRegExp, { message: 'must be a valid regular expression' })
+          .max(1024)
+          .superRefine((pattern, ctx) => {
+            const compiled = compileTagPattern(pattern);
+            if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.error });
+          })
           .optional(),
       })
       .optional(),
@@ -300,19 +362,22 @@ type CanaryInput = z.infer<typeof canarySchema>;
 /** For `preview`: only metadata and spec.strategy.canary are read. */
 export function parseTrafficSpec(document: unknown): ParseResult<TrafficSpec> {
   const parsed = trafficSpecSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
+  if (!parsed.success) return { ok: false, errors: formatIssueList(parsed.error) };
   const { metadata, spec } = parsed.data;
-  return finish({
-    name: metadata.name,
-    namespace: metadata.namespace,
-    canary: normaliseTrafficCanary(spec.strategy.canary, metadata.namespace),
-  });
+  return finish(
+    {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      canary: normaliseTrafficCanary(spec.strategy.canary, metadata.namespace),
+    },
+    document,
+  );
 }
 
 /** For `apply` and `lint`: the whole Rollout. */
 export function parseRollout(document: unknown): ParseResult<Rollout> {
   const parsed = rolloutSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
+  if (!parsed.success) return { ok: false, errors: formatIssueList(parsed.error) };
   const { metadata, spec } = parsed.data;
   if (spec.workload.stableDeployment === spec.workload.canaryDeployment) {
     return {
@@ -322,18 +387,21 @@ export function parseRollout(document: unknown): ParseResult<Rollout> {
       ],
     };
   }
-  return finish({
-    name: metadata.name,
-    namespace: metadata.namespace,
-    cluster: spec.cluster,
-    workload: spec.workload,
-    ...(spec.trigger ? { trigger: spec.trigger } : {}),
-    progressDeadlineSeconds: spec.progressDeadlineSeconds,
-    canary: normaliseCanary(spec.strategy.canary, metadata.namespace),
-  });
+  return finish(
+    {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      cluster: spec.cluster,
+      workload: spec.workload,
+      ...(spec.trigger ? { trigger: spec.trigger } : {}),
+      progressDeadlineSeconds: spec.progressDeadlineSeconds,
+      canary: normaliseCanary(spec.strategy.canary, metadata.namespace),
+    },
+    document,
+  );
 }
 
-function finish<T extends TrafficSpec>(value: T): ParseResult<T> {
+function finish<T extends TrafficSpec>(value: T, document: unknown): ParseResult<T> {
   const seen = new Map<string, string>();
   const errors: string[] = [];
   value.canary.virtualServices.forEach((vs, index) => {
@@ -346,7 +414,57 @@ function finish<T extends TrafficSpec>(value: T): ParseResult<T> {
     }
     seen.set(key, `virtualServices[${seen.size}] '${vs.reference}'`);
   });
-  return errors.length ? { ok: false, errors } : { ok: true, value };
+  const canary = readManifestArgs(value.canary, document, errors);
+  return errors.length ? { ok: false, errors } : { ok: true, value: { ...value, canary } };
+}
+
+/** Analysis args whose fieldRef reads the manifest (metadata.*, spec.*) take their value now, as Argo reads them at run creation from the same spec. */
+function readManifestArgs<S extends TrafficStep>(
+  canary: CanaryStrategy<S>,
+  document: unknown,
+  errors: string[],
+): CanaryStrategy<S> {
+  const resolve = (analysis: RolloutAnalysis, path: string): RolloutAnalysis => ({
+    ...analysis,
+    args: analysis.args.map((arg, index) => {
+      if (arg.fieldPath === undefined || arg.fieldPath in STATUS_FIELD_PATHS) return arg;
+      const read = readManifestField(document, arg.fieldPath);
+      if (!read.ok) {
+        errors.push(`${path}.args[${index}].valueFrom.fieldRef.fieldPath: ${read.error}`);
+        return arg;
+      }
+      return { name: arg.name, value: read.value };
+    }),
+  });
+  const base = 'spec.strategy.canary';
+  return {
+    ...canary,
+    steps: canary.steps.map((step, index) =>
+      'analysis' in step
+        ? ({ analysis: resolve(step.analysis, `${base}.steps[${index}].analysis`) } as S)
+        : step,
+    ),
+    ...(canary.analysis
+      ? {
+          analysis: {
+            ...resolve(canary.analysis, `${base}.analysis`),
+            startingStep: canary.analysis.startingStep,
+          },
+        }
+      : {}),
+  };
+}
+
+function normaliseAnalysis(input: z.infer<typeof stepAnalysisSchema>): RolloutAnalysis {
+  return {
+    templates: input.templates.map((ref) => ({
+      templateName: ref.templateName,
+      clusterScope: ref.clusterScope ?? false,
+    })),
+    args: input.args,
+    dryRun: input.dryRun,
+    measurementRetention: input.measurementRetention,
+  };
 }
 
 function normaliseCanary(canary: CanaryInput, namespace: string): CanaryStrategy {
@@ -369,11 +487,20 @@ function normaliseTrafficCanary(canary: CanaryInput, namespace: string): CanaryS
     })),
     managedRoutes: (canary.trafficRouting.managedRoutes ?? []).map((route) => route.name),
     steps: canary.steps.map(normaliseStep),
+    ...(canary.analysis
+      ? {
+          analysis: {
+            ...normaliseAnalysis(canary.analysis),
+            startingStep: canary.analysis.startingStep ?? 0,
+          },
+        }
+      : {}),
   };
 }
 
 function normaliseStep(step: Record<string, unknown>): TrafficStep {
   if ('setWeight' in step) return { setWeight: step.setWeight as number };
+  if ('analysis' in step) return { analysis: normaliseAnalysis(stepAnalysisSchema.parse(step.analysis)) };
   if (isRouteStep(step)) return normaliseRouteStep(step);
   const neutral = TRAFFIC_NEUTRAL_ACTIONS.find((action) => action in step);
   if (neutral) return { trafficNeutral: neutral };
@@ -381,34 +508,6 @@ function normaliseStep(step: Record<string, unknown>): TrafficStep {
   if (pause.duration === undefined) return { pause: {} };
   const parsed = parseDurationSeconds(pause.duration);
   return { pause: parsed.ok ? { durationSeconds: parsed.seconds } : {} };
-}
-
-function isValidRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, segment) => {
-    if (typeof segment === 'number') return `${out}[${segment}]`;
-    return out ? `${out}.${String(segment)}` : String(segment);
-  }, '');
-}
-
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const path = formatPath(issue.path);
-    const message = issueMessage(issue);
-    return path ? `${path}: ${message}` : message;
-  });
-}
-
-function issueMessage(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
 }
 
 function isNormalised(value: unknown): value is TrafficSpec {

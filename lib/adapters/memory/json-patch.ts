@@ -1,17 +1,18 @@
 /**
- * A reference RFC 6902 applier for the ops the planners emit (test, add, replace, remove), so tests can
- * check that a patch turns the input into the planned result. It throws on a failed test like
- * the API server answers 422.
+ * A reference RFC 6902 applier for the ops the planners emit (test, add, replace, remove): the
+ * in-memory traffic router applies patches with it, and tests check that a patch turns the input
+ * into the planned result. It throws on a failed test where the API server answers 422.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { JsonPatchOperation } from '../../lib/core/istio/weights.js';
+import type { JsonPatchOperation } from '../../core/istio/weights.js';
 
 export function applyPatch<T>(document: T, patch: JsonPatchOperation[]): T {
   const result = structuredClone(document) as unknown;
   for (const operation of patch) {
     const segments = operation.path.split('/').slice(1);
     const last = segments.pop() as string;
-    const parent = segments.reduce<any>((node, segment) => node?.[segment], result);
+    type Node = Record<string, unknown> | undefined;
+    const parent = segments.reduce<Node>((node, segment) => node?.[segment] as Node, result as Node);
     if (parent === undefined) throw new Error(`path not found: ${operation.path}`);
     if (operation.op === 'test') {
       if (!isDeepStrictEqual(parent[last], operation.value))
