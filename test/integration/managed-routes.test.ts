@@ -9,6 +9,7 @@ import { VirtualServiceClient } from '../../lib/adapters/kube/virtualservices.js
 import { routesAfterSteps } from '../../lib/core/engine/managed-routes.js';
 import { readManagedRoutes } from '../../lib/core/istio/managed-routes.js';
 import { runPass } from '../../lib/app/runner/pass.js';
+import { setCanaryWeight } from '../../lib/app/runner/traffic.js';
 import { get } from '../../lib/app/cli/store-commands.js';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
@@ -187,9 +188,10 @@ describe('other writers', () => {
     const rollout = await freshRollout('routes-race');
     const ref = rollout.canary.virtualServices[0]!;
     const desired = routesAfterSteps(rollout.canary, 3);
-    // Two managed routes in place, then a writer swaps them just before our next PATCH.
+    // The header route in place; then, just before the PATCH that adds the mirror route under it,
+    // a writer moves the header route below http-primary.
     const plain = new VirtualServiceClient(new KubeHttp(kubeconfig('runner')));
-    await plain.setWeight(rollout, 20, new Map(), [desired[0]!]);
+    await setCanaryWeight(plain, rollout, 20, new Map(), undefined, [desired[0]!]);
     let raced = 0;
     const statuses: number[] = [];
     class RacingHttp extends KubeHttp {
@@ -206,7 +208,7 @@ describe('other writers', () => {
       }
     }
     const racing = new VirtualServiceClient(new RacingHttp(kubeconfig('runner')));
-    const writes = await racing.setWeight(rollout, 20, new Map(), desired);
+    const writes = await setCanaryWeight(racing, rollout, 20, new Map(), undefined, desired);
     // vsvc1 raced and retried; vsvc2 was not touched by the writer.
     expect(statuses).toEqual([422, 200, 200]);
     expect(writes.map((write) => write.attempts)).toEqual([2, 1]);
