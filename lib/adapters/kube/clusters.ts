@@ -6,7 +6,7 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { fromTemporaryCredentials, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { UnknownClusterError, type ClusterPort, type ClusterResolver } from '../../app/runner/ports.js';
-import type { ClusterScope, ClusterTarget } from '../../core/model/clusters.js';
+import type { ClusterTarget } from '../../core/model/clusters.js';
 import { DeploymentClient } from './deployments.js';
 import { eksToken, TOKEN_REFRESH_MS } from './eks-token.js';
 import { bearerAuth, KubeHttp, kubeconfigAuth, type KubeAuth } from './http.js';

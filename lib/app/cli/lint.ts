@@ -1,10 +1,14 @@
 /**
  * `rollouts lint`: every problem in Rollouts and AnalysisTemplates and, given VirtualServices, in
- * the Rollouts' references. Warnings are printed but leave the report ok; errors do not.
+ * the Rollouts' references. Warnings and notes are printed but leave the report ok; errors do not.
  */
 import { checkRolloutAnalysis, templateWarnings } from '../../core/analysis/lint.js';
 import { parseAnalysisTemplate, templateLabel, type AnalysisTemplate } from '../../core/analysis/template.js';
-import { formatPlanError, plan } from '../../core/istio/weights.js';
+import { findVirtualService, formatPlanError, plan } from '../../core/istio/weights.js';
+import { weightedHttpRoute } from '../../core/istio/managed-routes.js';
+import { formatRef } from '../../core/model/references.js';
+import type { TrafficSpec } from '../../core/model/rollout.js';
+import type { VirtualService } from '../../core/model/virtualservice.js';
 import { kindOf } from '../../core/model/yaml.js';
 import { isArgoManifest, loadManifests, parseForLint, rolloutLabel, type SourceFile } from './manifests.js';
 
@@ -61,6 +65,8 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
         ? `, ${parsed.value.canary.virtualServices.length} VirtualService(s) checked`
         : '';
     lines.push(`${label}: OK${refs}${scope}`);
+    if (virtualServiceFiles.length > 0)
+      lines.push(...managedRouteNotes(parsed.value, loaded.virtualServices, label));
   }
   return { ok, lines };
 }
@@ -72,4 +78,17 @@ function documentLabel(document: unknown): string {
   if (kind === 'ClusterAnalysisTemplate') return `${kind} ${name}`;
   const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : 'default';
   return `${kind} ${namespace}/${name}`;
+}
+
+/** Header and mirror routes go only where the Rollout weights an HTTP route: say which VirtualServices they skip. */
+function managedRouteNotes(spec: TrafficSpec, virtualServices: VirtualService[], label: string): string[] {
+  if (spec.canary.managedRoutes.length === 0) return [];
+  return spec.canary.virtualServices.flatMap((ref) => {
+    const vs = findVirtualService(virtualServices, ref, spec.namespace);
+    return vs && !weightedHttpRoute(spec, ref, vs)
+      ? [
+          `${label}: note: VirtualService ${formatRef(ref)} has no HTTP route for this Rollout (TLS/TCP only): managed routes (${spec.canary.managedRoutes.join(', ')}) are not written there`,
+        ]
+      : [];
+  });
 }
