@@ -64,6 +64,13 @@ const routesVariable = (side: 'object' | 'oldObject', section: string) =>
   `${side === 'object' ? 'new' : 'old'}${section[0]?.toUpperCase()}${section.slice(1)}Routes`;
 
 /** One VirtualService section's routes, leaving out those the runner manages itself. */
+/**
+ * On a VirtualService: the comma-separated names of the header and mirror routes (a Rollout's
+ * `managedRoutes`) the runner may add and remove there. The admission policy reads it; the runner
+ * cannot change it.
+ */
+export const MANAGED_ROUTES_ANNOTATION = 'serverless-rollouts.io/managed-routes';
+
 function routesOf(side: 'object' | 'oldObject', section: string) {
   return {
     name: routesVariable(side, section),
@@ -157,12 +164,11 @@ export function runnerAdmissionPolicy(): KubeObject[] {
               "request.resource.group == 'networking.istio.io' && request.resource.resource == 'virtualservices' && variables.subresource == ''",
           },
           {
-            // Names of http routes the runner itself adds and removes (header and mirror routes):
-            // none yet. Allowing them is this one expression, e.g. the names a platform team lists in
-            // an annotation the runner cannot change:
-            // object.metadata.?annotations[?'serverless-rollouts.io/managed-routes'].orValue('').split(',')
+            // Names of http routes the runner may add, change and remove (header and mirror routes):
+            // those a VirtualService's owner lists in an annotation, read from the object before the
+            // write, since the runner can change no annotation. Without it every route stays frozen.
             name: 'managedRoutes',
-            expression: '[]',
+            expression: `oldObject.metadata.?annotations[?'${MANAGED_ROUTES_ANNOTATION}'].orValue('').split(',')`,
           },
           ...ROUTE_SECTIONS.flatMap((section) => [
             routesOf('object', section),
