@@ -11,7 +11,8 @@ import { MemoryStore } from '../../lib/adapters/memory/store.js';
 import { RecordedWakeups } from '../../lib/adapters/memory/wakeups.js';
 import { handleRunnerInput } from '../../lib/app/runner/handle.js';
 import { runPass } from '../../lib/app/runner/pass.js';
-import { ClusterApiError, type RunnerDeps } from '../../lib/app/runner/ports.js';
+import { ClusterApiError, type RunnerDeps, type StoredRollout } from '../../lib/app/runner/ports.js';
+import { describeRollout } from '../../lib/app/cli/describe.js';
 import {
   backoffMs,
   DEFAULT_LEASE_MS,
@@ -263,6 +264,10 @@ describe('errors', () => {
     expect(
       w.logger.lines.filter((l) => l.level === 'error' && l.message === 'rollout pass failed'),
     ).toHaveLength(7);
+    // `rollouts get` shows it once, with how often and when last.
+    expect(describeRollout(stored as StoredRollout, { unavailable: 'not read' })).toContain(
+      `Last error:      ${stored?.lastError?.message} (7 times since 2026-11-26T10:00:00.000Z, last at ${stored?.lastError?.lastAt})`,
+    );
   });
 
   it('honour Retry-After when it asks for longer than the back-off', async () => {

@@ -3,7 +3,7 @@ import type { RouteWeights } from '../../core/istio/weights.js';
 import { formatDuration } from '../../core/model/duration.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Step } from '../../core/model/rollout.js';
-import type { HistoryEntry, StoredRollout } from '../../adapters/dynamodb/types.js';
+import type { HistoryEntry, RecordedError, StoredRollout } from '../../adapters/dynamodb/types.js';
 
 const PHASE_ICONS: Record<string, string> = {
   Healthy: '✔',
@@ -23,6 +23,13 @@ export function describeStep(step: Step): string {
     : `pause: {duration: ${formatDuration(step.pause.durationSeconds)}}`;
 }
 
+/** An error recorded once however often it repeated: how often, and when last. */
+export function describeError(error: RecordedError): string {
+  return error.count === 1
+    ? `${error.message} (at ${error.lastAt})`
+    : `${error.message} (${error.count} times since ${error.firstAt}, last at ${error.lastAt})`;
+}
+
 export function describeRollout(stored: StoredRollout, live: LiveWeights): string {
   const { rollout, status } = stored;
   const steps = rollout.canary.steps;
@@ -39,7 +46,7 @@ export function describeRollout(stored: StoredRollout, live: LiveWeights): strin
     `Images:          ${status.stableImage ?? '(not observed yet)'} (stable)`,
     ...(status.canaryImage ? [`                 ${status.canaryImage} (canary)`] : []),
     `Revision:        ${status.revision}`,
-    ...(stored.lastError ? [`Last error:      ${stored.lastError}`] : []),
+    ...(stored.lastError ? [`Last error:      ${describeError(stored.lastError)}`] : []),
     '',
     'Steps:',
     ...steps.map((step, index) => {
