@@ -100,6 +100,9 @@ export class RolloutStore implements RunnerStore {
                   version: 1,
                   commandSeq: 0,
                   updatedAt: at,
+                  // Due now: the runner checks the references and observes the stable image at once.
+                  dueShard: DUE_SHARD,
+                  dueAt: now,
                   ...trigger,
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',
@@ -271,8 +274,10 @@ export class RolloutStore implements RunnerStore {
     command: Command,
     source: string,
     now: number,
-    dedupeKey?: string,
+    /** Each key is recorded; any one recorded before makes the command a duplicate. */
+    dedupeKeys: string | readonly string[] = [],
   ): Promise<CommandResult> {
+    const keys = typeof dedupeKeys === 'string' ? [dedupeKeys] : dedupeKeys;
     const at = new Date(now).toISOString();
     const items: TransactItem[] = [
       {
@@ -298,7 +303,7 @@ export class RolloutStore implements RunnerStore {
         },
       },
     ];
-    if (dedupeKey) {
+    for (const dedupeKey of keys) {
       items.push({
         Put: {
           TableName: this.tableName,
@@ -321,9 +326,9 @@ export class RolloutStore implements RunnerStore {
       const reasons = error.CancellationReasons ?? [];
       if (reasons[0]?.Code === 'ConditionalCheckFailed')
         return { ok: false, reason: `rollout ${formatKey(key)} not found` };
-      if (reasons[2]?.Code === 'ConditionalCheckFailed') {
-        return { ok: true, accepted: 'duplicate', reason: `already received (${dedupeKey})` };
-      }
+      const seen = keys.find((_, index) => reasons[2 + index]?.Code === 'ConditionalCheckFailed');
+      if (seen !== undefined)
+        return { ok: true, accepted: 'duplicate', reason: `already received (${seen})` };
       throw error;
     }
   }

@@ -255,6 +255,7 @@ async function act(
           action.weight,
           observed.virtualServices,
           fence,
+          action.routes,
         );
         break;
       case 'emit':

@@ -1,11 +1,14 @@
 /**
- * Bringing a Rollout's VirtualServices to a canary weight through the traffic-router port: plan
+ * Bringing a Rollout's VirtualServices to a canary weight (and, when given, their managed header and
+ * mirror routes to exactly those, in the same patch) through the traffic-router port: plan
  * against what was read, write the guarded patch, and when someone else changed the object
  * (a failed `test`, a 409), read it again and plan again, a few times.
  */
-import { formatPlanError, planOne } from '../../core/istio/weights.js';
+import { planTraffic } from '../../core/istio/traffic.js';
+import { formatPlanError } from '../../core/istio/weights.js';
 import { formatRef, type ObjectRef } from '../../core/model/references.js';
 import type { TrafficSpec } from '../../core/model/rollout.js';
+import { routeOf, type RouteStep } from '../../core/model/route-steps.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import { ClusterApiError, InvalidReferenceError, type TrafficRouter } from './ports.js';
 
@@ -27,6 +30,7 @@ export async function setCanaryWeight(
   weight: number,
   known: Map<string, VirtualService>,
   beforeWrite: () => Promise<void> = async () => undefined,
+  routes?: readonly RouteStep[],
 ): Promise<WeightWrite[]> {
   const writes: WeightWrite[] = [];
   for (const ref of spec.canary.virtualServices) {
@@ -34,7 +38,7 @@ export async function setCanaryWeight(
     for (let attempt = 1; ; attempt++) {
       const current = known.get(name) ?? (await router.get(ref));
       known.set(name, current);
-      const planned = planOne(spec, ref, current, weight);
+      const planned = planTraffic(spec, ref, current, weight, routes);
       if (!planned.ok) throw new InvalidReferenceError(planned.errors.map(formatPlanError));
       if (!planned.plan.changed) {
         writes.push({ ref, patched: false, attempts: attempt });
@@ -51,7 +55,7 @@ export async function setCanaryWeight(
       if (attempt >= MAX_WEIGHT_ATTEMPTS)
         throw new ClusterApiError(
           409,
-          `PATCH VirtualService ${name} to canary weight ${weight}: changed by someone else during ${attempt} attempts in a row`,
+          `PATCH VirtualService ${name} to canary weight ${weight}${routes ? ` and managed routes [${routes.map((step) => routeOf(step).name).join(', ')}]` : ''}: changed by someone else during ${attempt} attempts in a row`,
         );
     }
   }

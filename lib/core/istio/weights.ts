@@ -15,7 +15,9 @@ import {
 } from './routes.js';
 
 export type JsonPatchOperation =
-  { op: 'test'; path: string; value: unknown } | { op: 'replace' | 'add'; path: string; value: unknown };
+  | { op: 'test'; path: string; value: unknown }
+  | { op: 'replace' | 'add'; path: string; value: unknown }
+  | { op: 'remove'; path: string };
 
 export interface RouteWeights {
   section: Section;
