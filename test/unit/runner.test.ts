@@ -113,7 +113,7 @@ describe('a runner pass on the in-memory ports', () => {
     expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: saved?.dueAt, now: T0 }]);
   });
 
-  it('publishes nothing and writes no wake-up when the status was never saved', async () => {
+  it('publishes nothing when the status was never saved; only the retry is scheduled', async () => {
     const w = world();
     await w.setImage(YELLOW);
     // A command arrives during every attempt: no save can win.
@@ -121,9 +121,10 @@ describe('a runner pass on the in-memory ports', () => {
       if (request.kind === 'observe' && request.deployment === STABLE)
         await w.store.enqueueCommand(w.key, { kind: 'promote' }, 'cli', w.now());
     };
-    await processRollout(w.deps, w.key);
+    const outcome = await processRollout(w.deps, w.key);
+    expect(outcome).toMatchObject({ result: 'error', retryAt: T0 + 10_000 });
     expect(w.events.events).toEqual([]);
-    expect(w.wakeups.scheduled.every((wakeup) => wakeup.at > w.now())).toBe(true);
+    expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: T0 + 10_000, now: T0 }]);
     expect(w.store.get(w.key)?.status.phase).toBe('Healthy');
   });
 
