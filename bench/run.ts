@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleFunction } from '../infra/bundle.js';
 import { applyObjects } from '../lib/adapters/kube/apply.js';
 import { ClusterConnections } from '../lib/adapters/kube/clusters.js';
+import { runnerRbac } from '../lib/core/model/runner-access.js';
 import { KubeHttp } from '../lib/adapters/kube/http.js';
 import { VirtualServiceClient } from '../lib/adapters/kube/virtualservices.js';
 import { startDynamoDbLocal } from '../lib/local/dynamodb-local.js';
@@ -97,9 +98,13 @@ function demoRollout(namespace: string, name: string, steps?: unknown[]): Rollou
   return parsed.value;
 }
 
+/** The namespaces the benchmarks' cluster registry serves; each gets the generated runner RBAC. */
+const BENCH_NAMESPACES = ['bench-fleet', 'bench-kube', 'bench-timing'];
+
 async function demoNamespace(sandbox: Sandbox, namespace: string) {
   const admin = sandbox.cluster.admin();
   await applyObjects(admin, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }]);
+  await applyObjects(admin, runnerRbac({ name: 'default', namespaces: [namespace] }));
   await applyObjects(
     admin,
     readManifests(join(REPO_ROOT, 'examples/istio-demo'))
@@ -153,7 +158,11 @@ async function fleet(sandbox: Sandbox) {
     const deps: RunnerDeps = {
       store,
       clusters: new ClusterConnections([
-        { name: 'default', kubeconfig: { path: sandbox.cluster.kubeconfigPath, context: 'runner' } },
+        {
+          name: 'default',
+          namespaces: BENCH_NAMESPACES,
+          kubeconfig: { path: sandbox.cluster.kubeconfigPath, context: 'runner' },
+        },
       ]),
       events: new MemoryPublisher(),
       wakeups: { schedule: async () => undefined },
@@ -249,7 +258,11 @@ async function stepTiming(sandbox: Sandbox) {
   await store.apply(rollout, Date.now());
   const paused: PublishedEvent[] = [];
   const clusters = new ClusterConnections([
-    { name: 'default', kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' } },
+    {
+      name: 'default',
+      namespaces: BENCH_NAMESPACES,
+      kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' },
+    },
   ]);
   sandbox.proxy.reset();
   const loop = startRunnerLoop(

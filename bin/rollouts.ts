@@ -15,7 +15,7 @@ import type { RolloutKey } from '../lib/adapters/dynamodb/types.js';
 const USAGE = `usage: rollouts <command> [flags]
 
 Commands that read files only:
-  lint -f rollout.yaml [--virtualservice vs.yaml ...]
+  lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...]
   preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
 
 Commands on the store (local mode from 'npm start', or a deployed stack: --stack NAME or ROLLOUTS_STACK):
@@ -29,8 +29,11 @@ Commands on the store (local mode from 'npm start', or a deployed stack: --stack
   history NAME
   Flags: -n/--namespace NS (default "default"), --cluster NAME (default "default"), --stack NAME, --table T, --endpoint URL
 
+Cluster setup:
+  rbac --cluster NAME [--config cdk.json]   the RBAC and admission policy for one cluster (kubectl apply -f -)
+
 Local mode:
-  dev [--kubeconfig FILE --context NAME]   run everything on this machine (npm start)
+  dev [--kubeconfig FILE --context NAME --namespaces a,b]   run everything on this machine (npm start)
   demo                                     the seed's scenario, unattended (npm run demo)
 `;
 
@@ -221,6 +224,22 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
       if (typeof command === 'string') throw new UsageError(command);
       return sendCommand(connection, key(name), command, Date.now());
     }),
+  rbac: async (args) => {
+    const { rbac, readRegistry } = await import('../lib/app/cli/rbac.js');
+    const { values } = parseArgs({
+      args,
+      options: { cluster: { type: 'string' }, config: { type: 'string' } },
+      strict: true,
+    });
+    if (!values.cluster) throw new UsageError('--cluster NAME is required');
+    let registry: ReturnType<typeof readRegistry>;
+    try {
+      registry = readRegistry(values.config);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    return emit(rbac(registry, values.cluster));
+  },
   dev: async (args) => (await import('../lib/local/dev.js')).runDev(args),
   demo: async (args) => (await import('../lib/local/demo.js')).runDemo(args),
 };

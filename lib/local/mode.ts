@@ -17,7 +17,9 @@ import type { RunnerDeps } from '../app/runner/process-rollout.js';
 import { consoleLogger } from '../adapters/memory/logger.js';
 import { TimerWakeups } from '../adapters/memory/wakeups.js';
 import type { EngineOptions } from '../core/engine/types.js';
-import type { ClusterTarget } from '../core/model/clusters.js';
+import { clusterRegistrySchema, type ClusterTarget } from '../core/model/clusters.js';
+import { formatIssues } from '../core/model/issues.js';
+import { runnerRbac } from '../core/model/runner-access.js';
 import { parseRollout } from '../core/model/rollout.js';
 import { RolloutStore } from '../adapters/dynamodb/repository.js';
 import { localDynamoDbClient } from '../adapters/dynamodb/client.js';
@@ -36,6 +38,8 @@ const TABLE_NAME = 'serverless-rollouts';
 
 export interface LocalModeOptions {
   kubeconfig?: string;
+  /** The namespaces the local cluster serves (default: `default`, where the demo lives). */
+  namespaces?: string[];
   context?: string;
   port?: number;
   progress: (message: string) => void;
@@ -74,10 +78,12 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     let target: ClusterTarget;
     let kubeconfigPath: string;
     const sandbox = !options.kubeconfig;
+    const namespaces = options.namespaces ?? ['default'];
     if (options.kubeconfig) {
       kubeconfigPath = options.kubeconfig;
       target = {
         name: 'default',
+        namespaces,
         kubeconfig: { path: options.kubeconfig, ...(options.context ? { context: options.context } : {}) },
       };
     } else {
@@ -93,11 +99,17 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         cluster.admin(),
         readManifests(join(REPO_ROOT, 'examples/istio-demo')).filter((o) => o.kind !== 'Rollout'),
       );
-      target = { name: 'default', kubeconfig: { path: kubeconfigPath, context: 'runner' } };
+      target = { name: 'default', namespaces, kubeconfig: { path: kubeconfigPath, context: 'runner' } };
+      await applyObjects(cluster.admin(), [
+        ...namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+        ...runnerRbac(target),
+      ]);
       const demo = parseRollout(readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0]);
       if (!demo.ok) throw new Error(`examples/istio-demo/rollout.yaml: ${demo.errors.join('; ')}`);
       await store.apply(demo.value, Date.now());
     }
+    const registry = clusterRegistrySchema.safeParse([target]);
+    if (!registry.success) throw new Error(`local cluster: ${formatIssues(registry.error)}`);
     const clusters = new ClusterConnections([target]);
 
     const secrets = {

@@ -21,7 +21,7 @@ import {
   runnerDeps,
   YELLOW,
 } from './runner-harness.js';
-import { applyDemo, createNamespace } from './sandbox.js';
+import { applyDemo, createNamespace, testClusterTarget } from './sandbox.js';
 
 let store: RolloutStore;
 let namespace: string;
@@ -84,9 +84,7 @@ beforeAll(async () => {
     tableName: store.tableName,
     webhookUrl: 'http://127.0.0.1:9/',
     kubeconfig: process.env.TEST_KUBECONFIG as string,
-    clusters: [
-      { name: 'default', kubeconfig: { path: process.env.TEST_KUBECONFIG as string, context: 'runner' } },
-    ],
+    clusters: [testClusterTarget()],
     pid: process.pid,
   };
   writeFileSync(join(cwd, '.rollouts/dev.json'), JSON.stringify(state));

@@ -30,7 +30,14 @@ import {
   routeWeights,
   runnerDeps,
 } from './runner-harness.js';
-import { admin, applyDemo, createNamespace, kubeconfig, waitForAvailable } from './sandbox.js';
+import {
+  admin,
+  applyDemo,
+  createNamespace,
+  kubeconfig,
+  testClusterTarget,
+  waitForAvailable,
+} from './sandbox.js';
 
 const YELLOW = 'argoproj/rollouts-demo:yellow';
 const injected: Record<string, number> = {};
@@ -42,12 +49,7 @@ function count(kind: string) {
 }
 
 function proxiedClusters(): ClusterConnections {
-  return new ClusterConnections(
-    [{ name: 'default', kubeconfig: { path: proxiedKubeconfig, context: 'runner' } }],
-    undefined,
-    undefined,
-    1000,
-  );
+  return new ClusterConnections([testClusterTarget('runner', proxiedKubeconfig)], undefined, undefined, 1000);
 }
 
 /** Every route's weights sum to 100; the canary has traffic only with available pods; an abort ends at 100/0. */
@@ -322,8 +324,13 @@ describe('duplicate and reordered webhook deliveries', () => {
     for (const { push, id } of deliveries) {
       count('duplicate or reordered delivery');
       results.push(
-        (await acceptPushes(store, [push], { deliveryKeys: [`delivery:${id}`], source: 'test', now: Date.now() })).results[0]
-          ?.result,
+        (
+          await acceptPushes(store, [push], {
+            deliveryKeys: [`delivery:${id}`],
+            source: 'test',
+            now: Date.now(),
+          })
+        ).results[0]?.result,
       );
     }
     expect(results).toEqual(['queued', 'duplicate', 'duplicate', 'queued', 'duplicate', 'duplicate']);

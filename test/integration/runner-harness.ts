@@ -16,7 +16,7 @@ import { RolloutStore, keyOf } from '../../lib/adapters/dynamodb/repository.js';
 import { createTableInput } from '../../lib/adapters/dynamodb/table.js';
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import { readDocuments } from '../unit/fixtures.js';
-import { admin, kubeconfig } from './sandbox.js';
+import { admin, kubeconfig, testClusterTarget } from './sandbox.js';
 
 export function dynamoClient(): DynamoDBClient {
   const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
@@ -32,9 +32,7 @@ export async function createStore(): Promise<RolloutStore> {
 }
 
 export function clusters(): ClusterConnections {
-  return new ClusterConnections([
-    { name: 'default', kubeconfig: { path: process.env.TEST_KUBECONFIG as string, context: 'runner' } },
-  ]);
+  return new ClusterConnections([testClusterTarget()]);
 }
 
 export const noWakeups: WakeupScheduler = { schedule: async () => undefined };

@@ -7,7 +7,7 @@ import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import { lambdaContext, lambdaEnvironment } from './lambda-context.js';
 import { createStore, demoRolloutIn, everyRoute, routeWeights } from './runner-harness.js';
-import { applyDemo, createNamespace, waitForAvailable } from './sandbox.js';
+import { applyDemo, createNamespace, testClusterTarget, waitForAvailable } from './sandbox.js';
 
 const YELLOW = 'argoproj/rollouts-demo:yellow';
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/rollouts-wakeups';
@@ -112,9 +112,7 @@ beforeAll(async () => {
     // The suite silences Powertools; this file asserts what an operator sees, so it listens.
     POWERTOOLS_METRICS_DISABLED: 'false',
     POWERTOOLS_LOG_LEVEL: 'WARN',
-    CLUSTERS: JSON.stringify([
-      { name: 'default', kubeconfig: { path: process.env.TEST_KUBECONFIG, context: 'runner' } },
-    ]),
+    CLUSTERS: JSON.stringify([testClusterTarget()]),
   });
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
   sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });

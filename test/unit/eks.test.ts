@@ -71,7 +71,7 @@ describe('EKS clusters', () => {
     process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
     const connections = new ClusterConnections(
-      [{ name: 'prod', eks: { clusterName: 'prod-eks', region: 'eu-west-1' } }],
+      [{ name: 'prod', namespaces: ['shop'], eks: { clusterName: 'prod-eks', region: 'eu-west-1' } }],
       () => new EKSClient({ region: 'eu-west-1' }),
     );
     await connections.get('prod');

@@ -12,7 +12,7 @@ import { wakeupQueueNudge } from './nudge.js';
 import { SqsWakeups } from './wakeups.js';
 
 const SECRETS_TTL_MS = 5 * 60 * 1000;
-export const webhookSecretsSchema = z.object({
+const webhookSecretsSchema = z.object({
   github: z.string().optional(),
   harbor: z.string().optional(),
   dockerhubToken: z.string().optional(),

@@ -44,6 +44,7 @@ export class ClusterConnections implements ClusterResolver {
         : await this.fromEks(target.eks);
     const http = new KubeHttp(auth, this.requestTimeoutMs);
     const client = {
+      scope: { name: target.name, namespaces: target.namespaces },
       deployments: new DeploymentClient(http),
       virtualServices: new VirtualServiceClient(http),
     };

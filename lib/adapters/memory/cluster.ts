@@ -4,6 +4,7 @@
  * logged, and `onRequest` may throw (a 403, a 5xx, a lost lease's competitor writing) before it
  * takes effect, so unit tests can put the runner in any situation.
  */
+import type { ClusterScope } from '../../core/model/clusters.js';
 import { formatRef, type ObjectRef } from '../../core/model/references.js';
 import type { JsonPatchOperation } from '../../core/istio/weights.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
@@ -41,7 +42,12 @@ export class MemoryCluster implements ClusterPort {
   /** Runs before a request takes effect; throwing fails the request. */
   onRequest: (request: ClusterRequest) => void | Promise<void> = () => undefined;
 
-  constructor(deployments: Record<string, MemoryDeployment> = {}, virtualServices: VirtualService[] = []) {
+  constructor(
+    deployments: Record<string, MemoryDeployment> = {},
+    virtualServices: VirtualService[] = [],
+    /** The registry entry the runner checks Rollouts against; the demo's `default` namespace by default. */
+    readonly scope: ClusterScope = { name: 'default', namespaces: ['default'] },
+  ) {
     for (const [name, deployment] of Object.entries(deployments))
       this.deploymentsByName.set(name, deployment);
     for (const vs of virtualServices)

@@ -9,7 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ClusterConnections } from '../../adapters/kube/clusters.js';
-import { clusterRegistrySchema } from '../../core/model/clusters.js';
+import { clusterRegistrySchema, type ClusterScope } from '../../core/model/clusters.js';
+import { dnsLabel } from '../../core/model/names.js';
+import { formatIssues } from '../../core/model/issues.js';
 import { RolloutStore } from '../../adapters/dynamodb/repository.js';
 
 export const DEV_STATE_FILE = '.rollouts/dev.json';
@@ -29,6 +31,8 @@ export type DevState = z.infer<typeof devStateSchema>;
 export interface Connection {
   store: RolloutStore;
   clusters?: ClusterConnections;
+  /** The namespaces each cluster serves, when this CLI can know them (local mode, a stack). */
+  registry?: readonly ClusterScope[];
   /** Tells the runner a command is waiting (AWS mode: an event on the bus). */
   nudge?: (key: { cluster: string; namespace: string; name: string }) => Promise<void>;
 }
@@ -39,11 +43,14 @@ export interface ConnectionFlags {
   stack?: string;
 }
 
-/** The deployed stack's outputs the CLI needs: the table and the event bus for nudges. */
+/** The stack output `ClusterNamespaces`: each registered cluster's name and namespaces. */
+const scopesSchema = z.array(z.object({ name: dnsLabel, namespaces: z.array(dnsLabel) }));
+
+/** The deployed stack's outputs the CLI needs: the table, the event bus for nudges, the cluster scopes. */
 export async function stackOutputs(
   stackName: string,
   client?: CloudFormationClient,
-): Promise<{ table: string; bus?: string }> {
+): Promise<{ table: string; bus?: string; registry?: ClusterScope[] }> {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const { Stacks } = await (client ?? new CloudFormationClient({})).send(
     new DescribeStacksCommand({ StackName: stackName }),
@@ -54,7 +61,15 @@ export async function stackOutputs(
   const table = outputs.TableName;
   if (!table)
     throw new Error(`stack ${stackName} has no TableName output: is it a serverless-rollouts stack?`);
-  return { table, ...(outputs.EventBusName ? { bus: outputs.EventBusName } : {}) };
+  const scopes = outputs.ClusterNamespaces;
+  const registry = scopes === undefined ? undefined : scopesSchema.safeParse(JSON.parse(scopes));
+  if (registry && !registry.success)
+    throw new Error(`stack ${stackName}: output ClusterNamespaces: ${formatIssues(registry.error)}`);
+  return {
+    table,
+    ...(outputs.EventBusName ? { bus: outputs.EventBusName } : {}),
+    ...(registry ? { registry: registry.data } : {}),
+  };
 }
 
 export function readDevState(directory = process.cwd()): DevState | undefined {
@@ -78,6 +93,7 @@ export async function connect(
     return {
       store: new RolloutStore(client, table),
       ...(bus ? { nudge: await busNudge(bus) } : {}),
+      ...(fromStack?.registry ? { registry: fromStack.registry } : {}),
     };
   }
   const dev = readDevState();
@@ -89,6 +105,7 @@ export async function connect(
       store: new RolloutStore(client, dev.tableName),
       clusters: new ClusterConnections(dev.clusters),
       ...(runnerUrl ? { nudge: (key) => localNudge(runnerUrl, key) } : {}),
+      registry: dev.clusters,
     };
   }
   throw new Error(

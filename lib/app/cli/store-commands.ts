@@ -3,6 +3,7 @@ import { checkCommand } from '../../core/engine/decide.js';
 import type { Command } from '../../core/engine/types.js';
 import { readWeights } from '../../core/istio/weights.js';
 import { readManagedRoutes } from '../../core/istio/managed-routes.js';
+import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
 import { parseRollout } from '../../core/model/rollout.js';
 import { formatKey, keyOf } from '../../adapters/dynamodb/repository.js';
@@ -32,8 +33,11 @@ export async function applyFiles(
   const rollouts = [];
   for (const { source, document } of loaded.rollouts) {
     const rollout = parseRollout(document);
-    if (rollout.ok) rollouts.push(rollout.value);
-    else errors.push(...rollout.errors.map((error) => `${source}: ${error}`));
+    const scope =
+      rollout.ok && connection.registry ? checkScope(rollout.value, connection.registry) : undefined;
+    if (!rollout.ok) errors.push(...rollout.errors.map((error) => `${source}: ${error}`));
+    else if (scope && !scope.ok) errors.push(...scope.error.map((error) => `${source}: ${error}`));
+    else rollouts.push(rollout.value);
   }
   if (errors.length) return { ok: false, stderr: `${errors.join('\n')}\nnothing applied\n` };
   const lines = [];

@@ -11,6 +11,7 @@ import type {
   RolloutStatus,
 } from '../../core/engine/types.js';
 import type { EngineOptions } from '../../core/engine/types.js';
+import type { ClusterScope } from '../../core/model/clusters.js';
 import type { JsonPatchOperation } from '../../core/istio/weights.js';
 import type { ObjectRef } from '../../core/model/references.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
@@ -129,6 +130,8 @@ export interface TrafficRouter {
 }
 
 export interface ClusterPort {
+  /** The namespaces the runner may act in there, from the registry. */
+  scope: ClusterScope;
   deployments: WorkloadPort;
   virtualServices: TrafficRouter;
 }

@@ -10,6 +10,7 @@ import {
 } from '../../core/engine/decide.js';
 import type { Action, Command, Decision, LifecycleEvent, RolloutStatus } from '../../core/engine/types.js';
 import { formatPlanError, plan } from '../../core/istio/weights.js';
+import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import {
@@ -196,6 +197,8 @@ async function passOnce(context: PassContext): Promise<Outcome | 'conflict'> {
 
 async function observe(cluster: ClusterPort, stored: StoredRollout): Promise<Observed> {
   const { rollout, status } = stored;
+  const inScope = checkScope(rollout, [cluster.scope]);
+  if (!inScope.ok) throw new InvalidReferenceError(inScope.error);
   const { namespace, workload } = rollout;
   const [stable, canary] = await Promise.all([
     cluster.deployments.observe(namespace, workload.stableDeployment, workload.container),

@@ -14,6 +14,7 @@ import {
 } from '../analysis/template.js';
 import { parseDurationSeconds } from './duration.js';
 import { formatIssueList, issueMessage } from './issues.js';
+import { dnsLabel, dnsSubdomain, labelProblem, subdomainProblem } from './names.js';
 import { formatRef, parseVirtualServiceRef, type ObjectRef } from './references.js';
 import {
   isRouteStep,
@@ -263,8 +264,9 @@ const makeCanarySchema = (neutral: readonly string[]) =>
           message: `StartingStep ${startingStep} is past the last step (${canary.steps.length} steps)`,
         });
       for (const field of ['canaryService', 'stableService'] as const) {
-        if (!canary[field]?.trim())
-          ctx.addIssue({ code: 'custom', path: [field], message: MESSAGES.trafficRouting });
+        const service = canary[field]?.trim();
+        const problem = service ? labelProblem(service) : MESSAGES.trafficRouting;
+        if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
       }
       if (canary.canaryService && canary.canaryService === canary.stableService) {
         ctx.addIssue({
@@ -316,11 +318,8 @@ function checkManagedRoutes(canary: z.infer<typeof canarySchema>, ctx: z.Refinem
 }
 
 const metadataSchema = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label (lowercase letters, digits and -)')
-    .max(63),
-  namespace: z.string().min(1).default('default'),
+  name: dnsLabel,
+  namespace: dnsLabel.default('default'),
 });
 
 const envelopeSchema = z.object({
@@ -337,8 +336,12 @@ const trafficSpecSchema = envelopeSchema.extend({
 
 const rolloutSchema = envelopeSchema.extend({
   spec: z.object({
-    cluster: name.default('default'),
-    workload: z.object({ stableDeployment: name, canaryDeployment: name, container: name.optional() }),
+    cluster: dnsLabel.default('default'),
+    workload: z.object({
+      stableDeployment: dnsSubdomain,
+      canaryDeployment: dnsSubdomain,
+      container: name.optional(),
+    }),
     trigger: z
       .object({
         repository: name,
@@ -405,6 +408,9 @@ function finish<T extends TrafficSpec>(value: T, document: unknown): ParseResult
   const seen = new Map<string, string>();
   const errors: string[] = [];
   value.canary.virtualServices.forEach((vs, index) => {
+    const field = `spec.strategy.canary.trafficRouting.istio.virtualServices[${index}].name`;
+    const problems = [labelProblem(vs.namespace), subdomainProblem(vs.name)].filter(Boolean);
+    for (const problem of problems) errors.push(`${field}: in the reference '${vs.reference}', ${problem}`);
     const key = formatRef(vs);
     const earlier = seen.get(key);
     if (earlier !== undefined) {
