@@ -95,7 +95,7 @@ describe('EKS clusters', () => {
     process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
     let now = Date.parse('2026-11-26T10:00:00Z');
     const connections = new ClusterConnections(
-      [{ name: 'prod', eks: { clusterName: 'prod-eks', region: 'eu-west-1' } }],
+      [{ name: 'prod', namespaces: ['shop'], eks: { clusterName: 'prod-eks', region: 'eu-west-1' } }],
       () => new EKSClient({ region: 'eu-west-1' }),
       () => now,
     );
