@@ -27,6 +27,12 @@ const environmentSchema = z.object({
   }),
 });
 
+/**
+ * A pass waiting for pods watches their Deployment this long and goes on when they are there: well
+ * inside the step runner's 5-minute timeout and the 2-minute lease, and longer than most pods take.
+ */
+export const WATCH_SECONDS = 20;
+
 export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv, owner: string): Omit<RunnerDeps, 'log'> {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
@@ -42,5 +48,6 @@ export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv, owner: string)
     wakeups: new SqsWakeups(new SQSClient({}), WAKEUP_QUEUE_URL),
     owner,
     clock: Date.now,
+    watchSeconds: WATCH_SECONDS,
   };
 }
