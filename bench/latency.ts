@@ -335,9 +335,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const smoke = process.argv.includes('--smoke');
   mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
   const cluster = await startTestCluster({ logFile: join(REPO_ROOT, '.tmp/latency-cluster.log') });
-  const dynamoLocal = await startDynamoDbLocal({ logFile: join(REPO_ROOT, '.tmp/latency-dynamodb.log') });
-  const proxy = await new KubeProxy(cluster.server, cluster.servingCert, cluster.caData).start();
+  const stops: (() => Promise<void>)[] = [() => cluster.stop()];
   try {
+    const dynamoLocal = await startDynamoDbLocal({ logFile: join(REPO_ROOT, '.tmp/latency-dynamodb.log') });
+    stops.push(() => dynamoLocal.stop());
+    const proxy = await new KubeProxy(cluster.server, cluster.servingCert, cluster.caData).start();
+    stops.push(() => proxy.stop());
     const result = await latency(
       {
         cluster,
@@ -365,8 +368,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     writeFileSync(path, `${JSON.stringify({ ...existing, latency: result }, null, 2)}\n`);
     console.log(`written to ${path} (key latency)`);
   } finally {
-    await proxy.stop();
-    await dynamoLocal.stop();
-    await cluster.stop();
+    for (const stop of stops.reverse()) await stop();
   }
 }
