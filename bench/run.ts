@@ -26,11 +26,13 @@ import { startRunnerLoop } from '../lib/local/mode.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from '../lib/local/testcluster.js';
 import { MemoryPublisher, type PublishedEvent } from '../lib/adapters/aws/events.js';
 import { runPass } from '../lib/app/runner/pass.js';
+import { setCanaryWeight } from '../lib/app/runner/traffic.js';
 import type { RunnerDeps } from '../lib/app/runner/process-rollout.js';
 import { parseRollout, type Rollout } from '../lib/core/model/rollout.js';
 import { keyOf, RolloutStore } from '../lib/adapters/dynamodb/repository.js';
 import { createTableInput, DUE_SHARD, rolloutPartition, SORT_KEYS } from '../lib/adapters/dynamodb/table.js';
-import { hmacSha256Hex } from '../lib/core/triggers/signatures.js';
+import { signGeneric } from '../lib/core/triggers/signatures.js';
+import { createWebhookHandler } from '../lib/app/triggers/webhook-handler.js';
 import { KubeProxy } from '../test/support/kube-proxy.js';
 
 const smoke = process.argv.includes('--smoke');
@@ -219,7 +221,7 @@ async function kubeRequests(sandbox: Sandbox) {
   const client = new VirtualServiceClient(new KubeHttp(loadContext(sandbox.proxiedKubeconfig, 'runner')));
   const measure = async (weight: number) => {
     sandbox.proxy.reset();
-    await client.setWeight(rollout, weight, new Map());
+    await setCanaryWeight(client, rollout, weight, new Map());
     const perVs = rollout.canary.virtualServices.length;
     return {
       get: sandbox.proxy.count('GET', '/virtualservices/') / perVs,
@@ -277,6 +279,7 @@ async function stepTiming(sandbox: Sandbox) {
     'bench',
     Date.now(),
   );
+  void loop.nudge(keyOf(rollout));
   const deadline = Date.now() + (durations.reduce((a, b) => a + b, 0) + 60) * 1000;
   const done = async () => {
     const status = (await store.get(keyOf(rollout)))?.status;
@@ -339,27 +342,24 @@ async function webhookThroughput(sandbox: Sandbox) {
   const client = dynamo(sandbox.dynamoEndpoint);
   await client.send(new CreateTableCommand(createTableInput('webhook')));
   const secret = 'bench-secret';
-  Object.assign(process.env, {
-    TABLE_NAME: 'webhook',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: sandbox.dynamoEndpoint,
-    WEBHOOK_SECRETS: JSON.stringify({ generic: secret }),
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  const handler = createWebhookHandler({
+    store: new RolloutStore(client, 'webhook'),
+    secrets: async () => ({ generic: secret }),
+    bindings: { harborHosts: [] },
+    clock: Date.now,
   });
-  const { handler } = await import('../functions/registry-webhook.js');
-  const server = await serveFunctionUrl(handler as unknown as FunctionUrlHandler, 0, {
+  const server = await serveFunctionUrl(handler as FunctionUrlHandler, 0, {
     awsRequestId: 'bench',
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const body = JSON.stringify({ image: 'ghcr.io/acme/nothing:v1' });
-  const signature = `sha256=${hmacSha256Hex(secret, Buffer.from(body))}`;
+  const signed = JSON.stringify(signGeneric(secret, Buffer.from(body), Date.now() / 1000));
   const seconds = smoke ? 2 : 10;
   const script = `
     import autocannon from 'autocannon';
-    const result = await autocannon({ url: 'http://127.0.0.1:${port}/generic', method: 'POST', body: ${JSON.stringify(body)}, headers: { 'content-type': 'application/json', 'x-signature-256': '${signature}' }, connections: 10, duration: ${seconds}, amount: ${smoke ? 2000 : 50000} });
+    const result = await autocannon({ url: 'http://127.0.0.1:${port}/generic', method: 'POST', body: ${JSON.stringify(body)}, headers: { 'content-type': 'application/json', ...${signed} }, connections: 10, duration: ${seconds}, amount: ${smoke ? 2000 : 50000} });
     console.log(JSON.stringify({ requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total }));`;
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT });

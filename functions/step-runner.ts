@@ -21,7 +21,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
     {
       ...deps,
       owner: `lambda:${context.awsRequestId}`,
-      log: (message, detail) => logger.error(message, { ...detail }),
+      logger,
     },
     parsed.input,
   );

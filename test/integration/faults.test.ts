@@ -14,7 +14,7 @@ import { ClusterConnections } from '../../lib/adapters/kube/clusters.js';
 import { startDynamoDbLocal } from '../../lib/local/dynamodb-local.js';
 import { freePort } from '../../lib/local/ports.js';
 import { runPass } from '../../lib/app/runner/pass.js';
-import { acceptPushes } from '../../lib/app/runner/pushes.js';
+import { acceptPushes } from '../../lib/app/triggers/pushes.js';
 import type { RunnerDeps } from '../../lib/app/runner/process-rollout.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import { keyOf, RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
@@ -323,7 +323,7 @@ describe('duplicate and reordered webhook deliveries', () => {
     for (const { push, id } of deliveries) {
       count('duplicate or reordered delivery');
       results.push(
-        (await acceptPushes(store, [push], { deliveryId: id, source: 'test', now: Date.now() })).results[0]
+        (await acceptPushes(store, [push], { deliveryKeys: [`delivery:${id}`], source: 'test', now: Date.now() })).results[0]
           ?.result,
       );
     }

@@ -44,7 +44,7 @@ export function runnerDeps(
   store: RolloutStore,
   owner = 'runner-a',
   overrides: Partial<RunnerDeps> = {},
-): RunnerDeps & { events: MemoryPublisher } {
+): RunnerDeps & { store: RolloutStore; events: MemoryPublisher } {
   return {
     store,
     clusters: clusters(),
@@ -54,7 +54,7 @@ export function runnerDeps(
     clock: Date.now,
     engine: { pollSeconds: 0.2, resyncSeconds: 1 },
     ...overrides,
-  } as RunnerDeps & { events: MemoryPublisher };
+  } as RunnerDeps & { store: RolloutStore; events: MemoryPublisher };
 }
 
 /** The demo Rollout in `namespace`, with the timed pause shortened for tests. */
@@ -86,7 +86,7 @@ export const pausedAt = (weight: number) => (stored: StoredRollout) =>
 
 /** Runs passes for one Rollout until `done` holds for its stored state. */
 export async function passUntil(
-  deps: RunnerDeps,
+  deps: RunnerDeps & { store: RolloutStore },
   rollout: Rollout,
   done: (stored: StoredRollout) => boolean | Promise<boolean>,
   what: string,

@@ -1,8 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseDeploymentConfig } from '../../infra/config.js';
 import { ServerlessRolloutsStack } from '../../infra/stack.js';
 
@@ -21,23 +25,56 @@ const CONFIG = {
   ],
 };
 
-function synth(config: unknown = CONFIG) {
-  // Bundling is checked by the real `cdk synth` below; here it would only slow the assertions down.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ServerlessRolloutsStack(app, 'rollouts', {
+function stackIn(app: App, config: unknown = CONFIG) {
+  return new ServerlessRolloutsStack(app, 'rollouts', {
     config: parseDeploymentConfig(config),
     env: { account: '123456789012', region: 'eu-west-1' },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack, template: Template.fromStack(stack) };
 }
 
-const { template, app } = synth();
+// Bundling is checked by the real `cdk synth` below; here it would only slow the assertions down.
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+function synth(config: unknown = CONFIG) {
+  const stack = stackIn(new App({ context: NO_BUNDLING }), config);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * A fresh app, synthesised once with cdk-nag's AwsSolutions pack as a validation plugin, as
+ * infra/app.ts does: `alter` may add to the stack first. The report is the one CDK writes.
+ */
+function nag(alter: (stack: ServerlessRolloutsStack) => void = () => {}) {
+  const outdir = mkdtempSync(join(tmpdir(), 'rollouts-nag-'));
+  const app = new App({ outdir, context: NO_BUNDLING });
+  alter(stackIn(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const quiet = [jest.spyOn(console, 'error'), jest.spyOn(console, 'log')].map((spy) =>
+    spy.mockImplementation(() => {}),
+  );
+  try {
+    app.synth();
+    return {
+      failure: undefined,
+      report: JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')),
+    };
+  } catch (error) {
+    return {
+      failure: String(error),
+      report: JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')),
+    };
+  } finally {
+    for (const spy of quiet) spy.mockRestore();
+  }
+}
+
+const { template } = synth();
 const functions = template.findResources('AWS::Lambda::Function');
-const functionId = (prefix: string) => Object.keys(functions).find((id) => id.startsWith(prefix)) as string;
-const policyOf = (prefix: string) =>
+/** Logical IDs carry the construct path: StepRunnerHandlerFunction…, TriggersEcrPushFunction…. */
+const functionId = (name: string) => Object.keys(functions).find((id) => id.includes(name)) as string;
+const policyOf = (name: string) =>
   Object.values(template.findResources('AWS::IAM::Policy')).find((policy: any) =>
-    policy.Properties.Roles[0].Ref.startsWith(`${prefix}Role`),
+    new RegExp(`${name}(Handler)?Role`).test(policy.Properties.Roles[0].Ref),
   ) as any;
 
 describe('the CDK stack', () => {
@@ -69,6 +106,13 @@ describe('the CDK stack', () => {
         }),
       ],
     });
+  });
+
+  it("keeps the table's and the webhook secret's logical IDs, so an update replaces neither", () => {
+    expect(Object.keys(template.findResources('AWS::DynamoDB::Table'))).toEqual(['TableCD117FA1']);
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret'))).toEqual([
+      'WebhookSecretsC35BAB69',
+    ]);
   });
 
   it('runs three functions on nodejs24.x arm64 with memory, timeout, log retention and a dead-letter queue', () => {
@@ -201,7 +245,41 @@ describe('the CDK stack', () => {
   });
 
   it('passes cdk-nag AwsSolutions with every acknowledgement explained', () => {
-    expect(() => app.synth()).not.toThrow();
+    const { failure, report } = nag();
+    expect(failure).toBeUndefined();
+    const [awsSolutions] = report.pluginReports;
+    expect(awsSolutions).toMatchObject({ pluginName: 'AwsSolutions', conclusion: 'success', violations: [] });
+    // One stream-wildcard acknowledgement per function's log group, each with its reason.
+    expect(awsSolutions.suppressedViolations).toHaveLength(3);
+    for (const acknowledged of awsSolutions.suppressedViolations)
+      expect(acknowledged.reason).toMatch(/^Lambda creates its log streams/);
+  });
+
+  it('fails synthesis on a cdk-nag violation and names the resource and the rule', () => {
+    const { failure, report } = nag(
+      (stack) => new sqs.Queue(stack, 'Unencrypted', { encryption: sqs.QueueEncryption.UNENCRYPTED }),
+    );
+    expect(failure).toMatch(/ValidationFailed/);
+    const [awsSolutions] = report.pluginReports;
+    expect(awsSolutions.conclusion).toBe('failure');
+    const found = awsSolutions.violations.flatMap((violation: any) =>
+      violation.violatingConstructs.map((c: any) => [violation.ruleName, c.constructPath]),
+    );
+    // Exactly the queue this test added is reported, and nothing else in the stack.
+    expect(found).toEqual([
+      ['AwsSolutions-SQS2', 'rollouts/Unencrypted/Resource'],
+      ['AwsSolutions-SQS3', 'rollouts/Unencrypted/Resource'],
+      ['AwsSolutions-SQS4', 'rollouts/Unencrypted/Resource'],
+    ]);
+  });
+
+  it('sets the configured log retention, and rejects one CloudWatch Logs does not accept, at synth', () => {
+    synth({ ...CONFIG, logRetentionDays: 7 }).template.allResourcesProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: 7,
+    });
+    expect(() => parseDeploymentConfig({ logRetentionDays: 45 })).toThrow(
+      'logRetentionDays: log retention in days must be one CloudWatch Logs accepts',
+    );
   });
 
   it('rejects a cluster that is not EKS, or a bad region, with the field', () => {
@@ -224,9 +302,9 @@ describe('npx cdk synth', () => {
     const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', '.tmp/cdk.out'], {
       env,
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 280_000,
     });
     expect(result.stderr).not.toMatch(/ERROR/);
     expect(result.status).toBe(0);
-  });
+  }, 300_000);
 });

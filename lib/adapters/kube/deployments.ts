@@ -1,5 +1,5 @@
 /** Deployments: read availability, set a container's image, scale through the scale subresource. */
-import type { DeploymentObservation } from '../../core/engine/types.js';
+import type { ObservedDeployment, WorkloadPort } from '../../app/runner/ports.js';
 import { KubeApiError, InvalidReferenceError } from './errors.js';
 import { CONTENT_TYPES, type KubeHttp } from './http.js';
 import { DEPLOYMENTS, resourcePath } from './resources.js';
@@ -15,11 +15,9 @@ interface Deployment {
   };
 }
 
-export interface ObservedDeployment extends DeploymentObservation {
-  containerIndex: number;
-}
+export type { ObservedDeployment };
 
-export class DeploymentClient {
+export class DeploymentClient implements WorkloadPort {
   constructor(private readonly http: KubeHttp) {}
 
   async observe(namespace: string, name: string, container: string | undefined): Promise<ObservedDeployment> {

@@ -1,13 +1,14 @@
 /**
  * Where the CLI finds the store (and, in local mode, the cluster): flags, then environment, then
- * the state file `rollouts dev` writes.
+ * the state file `rollouts dev` writes. What only some commands need (CloudFormation, the cluster
+ * clients) is loaded when reached, so a command starts with the store client alone.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ClusterConnections } from '../../adapters/kube/clusters.js';
+import type { ClusterConnections } from '../../adapters/kube/clusters.js';
 import { clusterRegistrySchema, type ClusterScope } from '../../core/model/clusters.js';
 import { dnsLabel } from '../../core/model/names.js';
 import { formatIssues } from '../../core/model/issues.js';
@@ -19,6 +20,8 @@ export const devStateSchema = z.object({
   dynamodbEndpoint: z.string().url(),
   tableName: z.string(),
   webhookUrl: z.string().url(),
+  /** Where local mode's runner takes nudges (lib/local/nudges.ts). */
+  runnerUrl: z.string().url().optional(),
   kubeconfig: z.string(),
   clusters: clusterRegistrySchema,
   pid: z.number(),
@@ -48,6 +51,7 @@ export async function stackOutputs(
   stackName: string,
   client?: CloudFormationClient,
 ): Promise<{ table: string; bus?: string; registry?: ClusterScope[] }> {
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const { Stacks } = await (client ?? new CloudFormationClient({})).send(
     new DescribeStacksCommand({ StackName: stackName }),
   );
@@ -99,10 +103,13 @@ export async function connect(
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
+    const { ClusterConnections } = await import('../../adapters/kube/clusters.js');
+    const { runnerUrl } = dev;
     return {
       store: new RolloutStore(client, dev.tableName),
       clusters: new ClusterConnections(dev.clusters),
       registry: dev.clusters,
+      ...(runnerUrl ? { nudge: (key) => localNudge(runnerUrl, key) } : {}),
     };
   }
   throw new Error(
@@ -110,21 +117,21 @@ export async function connect(
   );
 }
 
+/** Loaded on demand: only commands against a deployed stack need the EventBridge client. */
 async function busNudge(eventBusName: string) {
-  const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
-  const client = new EventBridgeClient({});
-  return async (key: { cluster: string; namespace: string; name: string }) => {
-    await client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: eventBusName,
-            Source: 'serverless-rollouts.cli',
-            DetailType: 'Rollout Command',
-            Detail: JSON.stringify({ cluster: key.cluster, namespace: key.namespace, rollout: key.name }),
-          },
-        ],
-      }),
-    );
-  };
+  const [{ EventBridgeClient }, { eventBusNudge, CLI_COMMAND_SOURCE }] = await Promise.all([
+    import('@aws-sdk/client-eventbridge'),
+    import('../../adapters/aws/nudge.js'),
+  ]);
+  return eventBusNudge(new EventBridgeClient({}), eventBusName, CLI_COMMAND_SOURCE);
+}
+
+/** Local mode runs a pass when nudged; a runner that does not answer leaves the work queued. */
+async function localNudge(runnerUrl: string, key: { cluster: string; namespace: string; name: string }) {
+  const { sendNudge } = await import('../../local/nudges.js');
+  await sendNudge(runnerUrl, key).catch((error: Error) =>
+    process.stderr.write(
+      `warning: queued, but local mode's runner was not told (${error.message}); is 'npm start' still running?\n`,
+    ),
+  );
 }

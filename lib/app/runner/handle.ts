@@ -1,8 +1,7 @@
 /** The step runner's entry logic, shared by the Lambda handler and local mode. */
-import { formatKey } from '../../adapters/dynamodb/repository.js';
 import type { RunnerInput } from './inputs.js';
 import { runPass, type PassReport } from './pass.js';
-import type { RunnerDeps } from './process-rollout.js';
+import { formatKey, type RunnerDeps } from './ports.js';
 
 export interface RunnerResult {
   report?: PassReport;
