@@ -5,7 +5,7 @@
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -29,6 +29,7 @@ import { runPass } from '../lib/app/runner/pass.js';
 import { setCanaryWeight } from '../lib/app/runner/traffic.js';
 import type { RunnerDeps } from '../lib/app/runner/process-rollout.js';
 import { parseRollout, type Rollout } from '../lib/core/model/rollout.js';
+import { localDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
 import { keyOf, RolloutStore } from '../lib/adapters/dynamodb/repository.js';
 import { createTableInput, DUE_SHARD, rolloutPartition, SORT_KEYS } from '../lib/adapters/dynamodb/table.js';
 import { signGeneric } from '../lib/core/triggers/signatures.js';
@@ -58,11 +59,7 @@ function dynamo(
   endpoint: string,
   counters?: { requests: number; read: number; write: number },
 ): DynamoDBClient {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = localDynamoDbClient(endpoint);
   if (counters) {
     client.middlewareStack.add(
       (next, context) => async (args) => {

@@ -15,7 +15,7 @@ import type { RolloutKey } from '../lib/adapters/dynamodb/types.js';
 const USAGE = `usage: rollouts <command> [flags]
 
 Commands that read files only:
-  lint -f rollout.yaml [--virtualservice vs.yaml ...]
+  lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...]
   preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
 
 Commands on the store (local mode from 'npm start', or a deployed stack: --stack NAME or ROLLOUTS_STACK):
@@ -225,13 +225,13 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
       return sendCommand(connection, key(name), command, Date.now());
     }),
   rbac: async (args) => {
+    const { rbac, readRegistry } = await import('../lib/app/cli/rbac.js');
     const { values } = parseArgs({
       args,
       options: { cluster: { type: 'string' }, config: { type: 'string' } },
       strict: true,
     });
     if (!values.cluster) throw new UsageError('--cluster NAME is required');
-    const { rbac, readRegistry } = await import('../lib/app/cli/rbac.js');
     let registry: ReturnType<typeof readRegistry>;
     try {
       registry = readRegistry(values.config);

@@ -2,7 +2,7 @@
  * Local mode: DynamoDB Local, the event-driven step runner, the webhook server on 127.0.0.1 through the
  * Lambda handler itself, and the sandbox control plane with the demo applied (or a real cluster).
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -22,6 +22,7 @@ import { formatIssues } from '../core/model/issues.js';
 import { runnerRbac } from '../core/model/runner-access.js';
 import { parseRollout } from '../core/model/rollout.js';
 import { RolloutStore } from '../adapters/dynamodb/repository.js';
+import { localDynamoDbClient } from '../adapters/dynamodb/client.js';
 import { createTableInput } from '../adapters/dynamodb/table.js';
 import type { RolloutKey } from '../adapters/dynamodb/types.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
@@ -70,11 +71,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       logFile: join(STATE_DIR, 'dynamodb-local.log'),
     });
     stops.push(() => dynamo.stop());
-    const client = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = localDynamoDbClient(dynamo.endpoint);
     await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
     const store = new RolloutStore(client, TABLE_NAME);
 

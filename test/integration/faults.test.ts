@@ -3,7 +3,7 @@
  * fault is counted; after each one the invariants are checked against the API server itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { runPass } from '../../lib/app/runner/pass.js';
 import { acceptPushes } from '../../lib/app/triggers/pushes.js';
 import type { RunnerDeps } from '../../lib/app/runner/process-rollout.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
+import { localDynamoDbClient } from '../../lib/adapters/dynamodb/client.js';
 import { keyOf, RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { createTableInput } from '../../lib/adapters/dynamodb/table.js';
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
@@ -323,8 +324,13 @@ describe('duplicate and reordered webhook deliveries', () => {
     for (const { push, id } of deliveries) {
       count('duplicate or reordered delivery');
       results.push(
-        (await acceptPushes(store, [push], { deliveryKeys: [`delivery:${id}`], source: 'test', now: Date.now() })).results[0]
-          ?.result,
+        (
+          await acceptPushes(store, [push], {
+            deliveryKeys: [`delivery:${id}`],
+            source: 'test',
+            now: Date.now(),
+          })
+        ).results[0]?.result,
       );
     }
     expect(results).toEqual(['queued', 'duplicate', 'duplicate', 'queued', 'duplicate', 'duplicate']);
@@ -425,12 +431,7 @@ describe('DynamoDB Local stopped mid-pass and restarted', () => {
     const dbPath = mkdtempSync(join(tmpdir(), 'ddb-'));
     const logFile = join(process.cwd(), '.tmp/faults-dynamodb.log');
     let dynamo = await startDynamoDbLocal({ logFile, port, dbPath });
-    const client = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-      maxAttempts: 2,
-    });
+    const client = localDynamoDbClient(dynamo.endpoint, { maxAttempts: 2 });
     await client.send(new CreateTableCommand(createTableInput('restart')));
     const store = new RolloutStore(client, 'restart');
     const rollout = demoRolloutIn(namespace);

@@ -1,5 +1,6 @@
 /** A store on DynamoDB Local and a runner against the test control plane, for one test file. */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoDbClient } from '../../lib/adapters/dynamodb/client.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloutStatus } from '../../lib/core/engine/types.js';
@@ -20,11 +21,7 @@ import { admin, kubeconfig, testClusterTarget } from './sandbox.js';
 export function dynamoClient(): DynamoDBClient {
   const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: run integration tests through jest');
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return localDynamoDbClient(endpoint);
 }
 
 export async function createStore(): Promise<RolloutStore> {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { lint } from '../../lib/app/cli/lint.js';
 import { decide, initialStatus } from '../../lib/core/engine/decide.js';
 import { routesAfterSteps } from '../../lib/core/engine/managed-routes.js';
 import type { Action } from '../../lib/core/engine/types.js';
@@ -63,6 +64,19 @@ spec:
   - route:
     - {destination: {host: stable}, weight: 100}
     - {destination: {host: canary}, weight: 0}
+`;
+
+/** A VirtualService with a TCP route only. */
+const TCP_ONLY = `
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: tcp-vs, namespace: default}
+spec:
+  tcp:
+  - match: [{port: 8020}]
+    route:
+    - {destination: {host: rollouts-demo-stable}, weight: 100}
+    - {destination: {host: rollouts-demo-canary}, weight: 0}
 `;
 
 function spec(routes: string[] | undefined, managed: string[], steps: unknown[] = []): TrafficSpec {
@@ -371,16 +385,7 @@ describe('TLS/TCP-only VirtualServices', () => {
     };
     const parsed = parseRollout(document);
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-    const tcpOnly = vsOf(`
-metadata: {name: rollouts-demo-vsvc2, namespace: default}
-kind: VirtualService
-spec:
-  tcp:
-  - match: [{port: 8020}]
-    route:
-    - {destination: {host: rollouts-demo-stable}, weight: 100}
-    - {destination: {host: rollouts-demo-canary}, weight: 0}
-`);
+    const tcpOnly = vsOf(TCP_ONLY.replace('tcp-vs', 'rollouts-demo-vsvc2'));
     const skipped = planTraffic(parsed.value, parsed.value.canary.virtualServices[1]!, tcpOnly, 0, [
       header('h'),
     ]);
@@ -605,5 +610,48 @@ describe('spec errors, each with its field path', () => {
     expect(parsed.ok ? [] : parsed.errors).toEqual([
       expect.stringContaining("steps[0].setCanaryScale: step action 'setCanaryScale' is not supported"),
     ]);
+  });
+});
+
+describe('rollouts lint', () => {
+  it('notes a TLS/TCP-only VirtualService that managed routes skip', () => {
+    const rollout = `
+apiVersion: serverless-rollouts.io/v1alpha1
+kind: Rollout
+metadata: {name: r, namespace: default}
+spec:
+  workload: {stableDeployment: s, canaryDeployment: c}
+  strategy:
+    canary:
+      canaryService: rollouts-demo-canary
+      stableService: rollouts-demo-stable
+      trafficRouting:
+        managedRoutes: [{name: h}]
+        istio:
+          virtualServices:
+          - {name: http-vs, routes: [primary]}
+          - {name: tcp-vs, tcpRoutes: [{port: 8020}]}
+      steps:
+      - setHeaderRoute: {name: h, match: [{headerName: x, headerValue: {exact: y}}]}
+`;
+    const services = `
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: http-vs, namespace: default}
+spec:
+  http:
+  - name: primary
+    route:
+    - {destination: {host: rollouts-demo-stable}, weight: 100}
+    - {destination: {host: rollouts-demo-canary}, weight: 0}
+---
+${TCP_ONLY}`;
+    expect(lint([{ path: 'r.yaml', text: rollout }], [{ path: 'vs.yaml', text: services }])).toEqual({
+      ok: true,
+      lines: [
+        'r.yaml: Rollout default/r: OK, 2 VirtualService(s) checked',
+        'r.yaml: Rollout default/r: note: VirtualService default/tcp-vs has no HTTP route for this Rollout (TLS/TCP only): managed routes (h) are not written there',
+      ],
+    });
   });
 });

@@ -3,7 +3,8 @@
 # module proxy into a cache outside the repo, keyed by this script (which pins the version), and
 # prints the directory holding both binaries. A cached build is reused. Service discovery is left
 # out (remove_all_sd): the tests and local mode scrape static loopback targets only, and the SD
-# plugins are most of the compile time.
+# plugins are most of the compile time. `--cached` only prints a cached build's directory (exit 1
+# when there is none): lib/local/prometheus.ts then falls back to a `prometheus` on PATH.
 set -euo pipefail
 version=v0.316.0 # Prometheus 3.x (the Go module's v0.3xx tags follow the 3.x releases)
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,6 +15,7 @@ if [ -x "$dir/prometheus" ] && [ -x "$dir/promtool" ]; then
   echo "$dir"
   exit 0
 fi
+[ "${1:-}" = "--cached" ] && exit 1
 command -v go >/dev/null || { echo "prometheus: Go is needed to build Prometheus (https://go.dev/dl)" >&2; exit 1; }
 mkdir -p "$dir"
 echo "prometheus: building Prometheus $version into $dir (first run only; several minutes)..." >&2

@@ -1,8 +1,8 @@
 /** The trigger functions' dependencies, from the Lambda environment the CDK stack sets. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { dynamoDbClient } from '../dynamodb/client.js';
 import { RolloutStore } from '../dynamodb/repository.js';
 import { parseHarborHosts } from '../../core/triggers/bindings.js';
 import type { WebhookSecrets } from '../../core/triggers/webhook.js';
@@ -12,7 +12,7 @@ import { wakeupQueueNudge } from './nudge.js';
 import { SqsWakeups } from './wakeups.js';
 
 const SECRETS_TTL_MS = 5 * 60 * 1000;
-export const webhookSecretsSchema = z.object({
+const webhookSecretsSchema = z.object({
   github: z.string().optional(),
   harbor: z.string().optional(),
   dockerhubToken: z.string().optional(),
@@ -25,7 +25,7 @@ function shared(env: NodeJS.ProcessEnv) {
   if (!table) throw new Error('TABLE_NAME is not set');
   const queue = env.WAKEUP_QUEUE_URL;
   return {
-    store: new RolloutStore(new DynamoDBClient({}), table),
+    store: new RolloutStore(dynamoDbClient(), table),
     clock: Date.now,
     ...(queue ? { nudge: wakeupQueueNudge(new SqsWakeups(new SQSClient({}), queue), Date.now) } : {}),
   };

@@ -202,7 +202,7 @@ export class RolloutStore implements RunnerStore {
     owner: string,
     now: number,
     until: number,
-  ): Promise<StoredRollout | undefined> {
+  ): Promise<Result<StoredRollout, 'not-found' | 'leased-elsewhere'>> {
     try {
       const { Attributes } = await this.documents.send(
         new UpdateCommand({
@@ -219,10 +219,11 @@ export class RolloutStore implements RunnerStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes ? toStored(Attributes) : undefined;
+      return Attributes ? ok(toStored(Attributes)) : err('not-found');
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Only the losing path reads again, to tell a missing Rollout from a held one.
+      return (await this.get(key)) ? err('leased-elsewhere') : err('not-found');
     }
   }
 

@@ -39,12 +39,15 @@ export class MemoryCluster implements ClusterPort {
   readonly virtualServicesByName = new Map<string, VirtualService>();
   /** Requests that took effect, in order. */
   readonly requests: ClusterRequest[] = [];
-  /** What the registry says this cluster serves. */
-  scope: ClusterScope = { name: 'default', namespaces: ['default'] };
   /** Runs before a request takes effect; throwing fails the request. */
   onRequest: (request: ClusterRequest) => void | Promise<void> = () => undefined;
 
-  constructor(deployments: Record<string, MemoryDeployment> = {}, virtualServices: VirtualService[] = []) {
+  constructor(
+    deployments: Record<string, MemoryDeployment> = {},
+    virtualServices: VirtualService[] = [],
+    /** The registry entry the runner checks Rollouts against; the demo's `default` namespace by default. */
+    readonly scope: ClusterScope = { name: 'default', namespaces: ['default'] },
+  ) {
     for (const [name, deployment] of Object.entries(deployments))
       this.deploymentsByName.set(name, deployment);
     for (const vs of virtualServices)

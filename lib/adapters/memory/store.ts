@@ -80,15 +80,20 @@ export class MemoryStore implements RunnerStore {
       .map((item) => ({ ...item.stored.key }));
   }
 
-  async acquireLease(key: RolloutKey, owner: string, now: number, until: number) {
+  async acquireLease(
+    key: RolloutKey,
+    owner: string,
+    now: number,
+    until: number,
+  ): Promise<Result<StoredRollout, 'not-found' | 'leased-elsewhere'>> {
     this.calls.push({ method: 'acquireLease', key: formatKey(key), owner });
     const item = this.item(key);
-    if (!item) return undefined;
+    if (!item) return err('not-found');
     if (item.leaseUntil !== undefined && item.leaseUntil >= now && item.leaseOwner !== owner)
-      return undefined;
+      return err('leased-elsewhere');
     item.leaseOwner = owner;
     item.leaseUntil = until;
-    return structuredClone(item.stored);
+    return ok(structuredClone(item.stored));
   }
 
   async renewLease(key: RolloutKey, owner: string, until: number): Promise<boolean> {

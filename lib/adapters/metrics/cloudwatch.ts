@@ -15,13 +15,13 @@ import {
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { z } from 'zod';
 import type { Measurement, MetricProvider } from '../../core/analysis/provider.js';
-import { parseDurationSeconds } from '../../core/model/duration.js';
+import { parseGoDuration } from '../../core/analysis/duration.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { AwsCredentials } from './aws-credentials.js';
 import { parseBlock } from './block.js';
 import { abortReason, deadline } from './http.js';
 
-const DEFAULT_INTERVAL_SECONDS = 5 * 60;
+const DEFAULT_INTERVAL_MS = 5 * 60_000;
 /** A measurement that needs more pages than this reads far more than a condition can use. */
 export const MAX_PAGES = 10;
 
@@ -65,14 +65,15 @@ const querySchema = z
 
 export const cloudWatchSchema = z
   .object({
+    /** Argo's DurationString: a Go duration such as 5m. */
     interval: z
-      .union([z.string(), z.number()])
+      .string()
       .optional()
       .transform((value, context) => {
-        if (value === undefined) return DEFAULT_INTERVAL_SECONDS;
-        const parsed = parseDurationSeconds(value);
-        if (parsed.ok && parsed.seconds > 0) return parsed.seconds;
-        context.addIssue({ code: 'custom', message: parsed.ok ? 'must be more than 0s' : parsed.message });
+        if (value === undefined) return DEFAULT_INTERVAL_MS;
+        const parsed = parseGoDuration(value);
+        if (parsed.ok && parsed.value > 0) return parsed.value;
+        context.addIssue({ code: 'custom', message: parsed.ok ? 'must be more than 0s' : parsed.error });
         return z.NEVER;
       }),
     metricDataQueries: z.array(querySchema).min(1, 'list at least one query'),
@@ -118,7 +119,7 @@ export class CloudWatchProvider implements MetricProvider {
     const block = parsed.value;
     const signal = deadline(options.timeoutMs, options.signal);
     const input: GetMetricDataCommandInput = {
-      StartTime: new Date(options.now.getTime() - block.interval * 1000),
+      StartTime: new Date(options.now.getTime() - block.interval),
       EndTime: options.now,
       MetricDataQueries: block.metricDataQueries.map(toQuery),
     };

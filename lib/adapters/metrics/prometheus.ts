@@ -154,6 +154,8 @@ interface ApiBody {
   status?: string;
   errorType?: string;
   error?: string;
+  /** AWS's (Amazon Managed Prometheus) error bodies. */
+  message?: string;
   data?: { resultType?: string; result?: unknown };
 }
 
@@ -169,7 +171,9 @@ export function interpret(url: URL, status: number, text: string): Result<Measur
     );
   }
   if (body.status === 'error' || status < 200 || status >= 300) {
-    const reason = body.error ? `${body.errorType ?? 'error'}: ${body.error}` : excerpt(text);
+    const reason = body.error
+      ? `${body.errorType ?? 'error'}: ${body.error}`
+      : (body.message ?? excerpt(text));
     return err(`${where} rejected the query (HTTP ${status}): ${reason}`);
   }
   const result = body.data?.result;

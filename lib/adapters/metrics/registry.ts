@@ -4,6 +4,7 @@
  */
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Measurement, MetricProvider } from '../../core/analysis/provider.js';
+import { SUPPORTED_PROVIDERS } from '../../core/analysis/template.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { AwsCredentials } from './aws-credentials.js';
 import { CloudWatchProvider, cloudWatchSchema, type CloudWatchClientFactory } from './cloudwatch.js';
@@ -11,7 +12,6 @@ import { parseBlock } from './block.js';
 import { PrometheusProvider, prometheusSchema } from './prometheus.js';
 import { WebProvider, webSchema } from './web.js';
 
-export const SUPPORTED_PROVIDERS = ['prometheus', 'cloudWatch', 'web'] as const;
 export type ProviderName = (typeof SUPPORTED_PROVIDERS)[number];
 
 const SCHEMAS = { prometheus: prometheusSchema, cloudWatch: cloudWatchSchema, web: webSchema };

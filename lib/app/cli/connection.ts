@@ -4,7 +4,7 @@
  * clients) is loaded when reached, so a command starts with the store client alone.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient, localDynamoDbClient } from '../../adapters/dynamodb/client.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -88,7 +88,7 @@ export async function connect(
   const table = flags.table ?? env.ROLLOUTS_TABLE ?? fromStack?.table;
   if (table) {
     const endpoint = flags.endpoint ?? env.ROLLOUTS_DYNAMODB_ENDPOINT;
-    const client = new DynamoDBClient(endpoint ? { endpoint } : {});
+    const client = dynamoDbClient(endpoint);
     const bus = env.ROLLOUTS_EVENT_BUS ?? fromStack?.bus;
     return {
       store: new RolloutStore(client, table),
@@ -98,18 +98,14 @@ export async function connect(
   }
   const dev = readDevState();
   if (dev) {
-    const client = new DynamoDBClient({
-      endpoint: dev.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = localDynamoDbClient(dev.dynamodbEndpoint);
     const { ClusterConnections } = await import('../../adapters/kube/clusters.js');
     const { runnerUrl } = dev;
     return {
       store: new RolloutStore(client, dev.tableName),
       clusters: new ClusterConnections(dev.clusters),
-      registry: dev.clusters,
       ...(runnerUrl ? { nudge: (key) => localNudge(runnerUrl, key) } : {}),
+      registry: dev.clusters,
     };
   }
   throw new Error(

@@ -11,8 +11,8 @@ import type {
   RolloutStatus,
 } from '../../core/engine/types.js';
 import type { EngineOptions } from '../../core/engine/types.js';
-import type { JsonPatchOperation } from '../../core/istio/weights.js';
 import type { ClusterScope } from '../../core/model/clusters.js';
+import type { JsonPatchOperation } from '../../core/istio/weights.js';
 import type { ObjectRef } from '../../core/model/references.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import type { Result } from '../../core/result.js';
@@ -61,13 +61,13 @@ export interface ErrorInput {
 export interface RunnerStore {
   /** Keys of the Rollouts due at `now`, earliest first. */
   due(now: number): Promise<RolloutKey[]>;
-  /** Takes the Rollout for `owner` until `until` unless another owner holds an unexpired lease; its state, or undefined. */
+  /** Takes the Rollout for `owner` until `until` unless another owner holds an unexpired lease; its state. */
   acquireLease(
     key: RolloutKey,
     owner: string,
     now: number,
     until: number,
-  ): Promise<StoredRollout | undefined>;
+  ): Promise<Result<StoredRollout, 'not-found' | 'leased-elsewhere'>>;
   /** Extends `owner`'s lease to `until`; false when `owner` no longer holds it (another runner took it). */
   renewLease(key: RolloutKey, owner: string, until: number): Promise<boolean>;
   /** Commands queued for the Rollout, in receipt order. */

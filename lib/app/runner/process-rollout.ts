@@ -33,6 +33,7 @@ export type { RunnerDeps };
 export type Outcome =
   | { key: RolloutKey; result: 'done'; status: RolloutStatus; dueAt: number | null }
   | { key: RolloutKey; result: 'leased-elsewhere' }
+  | { key: RolloutKey; result: 'not-found' }
   | { key: RolloutKey; result: 'lease-lost'; message: string }
   | { key: RolloutKey; result: 'invalid-spec'; message: string }
   | { key: RolloutKey; result: 'error'; message: string; retryAt: number };
@@ -77,8 +78,9 @@ export async function processRollout(deps: RunnerDeps, key: RolloutKey): Promise
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   for (let attempt = 1; ; attempt++) {
     const now = deps.clock();
-    const stored = await deps.store.acquireLease(key, deps.owner, now, now + leaseMs);
-    if (!stored) return { key, result: 'leased-elsewhere' };
+    const leased = await deps.store.acquireLease(key, deps.owner, now, now + leaseMs);
+    if (!leased.ok) return { key, result: leased.error };
+    const stored = leased.value;
     const fence = async () => {
       if (!(await deps.store.renewLease(key, deps.owner, deps.clock() + leaseMs)))
         throw new LeaseLostError(key);

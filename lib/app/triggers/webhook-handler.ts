@@ -72,7 +72,10 @@ export function createWebhookHandler(
 
   return middy(async (event: unknown): Promise<FunctionUrlResponse> => {
     const parsed = LambdaFunctionUrlSchema.safeParse(event);
-    if (!parsed.success) return respond(400, { message: 'not a Lambda Function URL request' });
+    if (!parsed.success) {
+      metrics.addMetric('Rejected400', MetricUnit.Count, 1);
+      return respond(400, { message: 'not a Lambda Function URL request' });
+    }
     const request = parsed.data;
     const deps = resolve();
     const endpoint = endpointOf(request.rawPath) ?? 'unknown';
@@ -100,6 +103,7 @@ export function createWebhookHandler(
       return respond(decision.status, { message: decision.message });
     }
     if (decision.kind === 'ignore') {
+      metrics.addMetric('Ignored', MetricUnit.Count, 1);
       logger.info('webhook ignored', { endpoint, reason: decision.message });
       return respond(202, { message: decision.message });
     }

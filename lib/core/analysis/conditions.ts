@@ -187,11 +187,13 @@ const PREDICATES: Record<string, (list: string, body: string) => string> = {
   count: (list, body) => `size(${list}.filter(x, ${body}))`,
 };
 
-/** Strings stay as written: rewrites apply to the code between them. */
-function outsideStrings(expression: string, rewrite: (code: string) => string): string {
+const STRING_LITERAL = /("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')/;
+
+/** Strings stay as written (or blanked): rewrites apply to the code between them. */
+function outsideStrings(expression: string, rewrite: (code: string) => string, blankStrings = false): string {
   return expression
-    .split(/("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')/)
-    .map((part, index) => (index % 2 === 1 ? part : rewrite(part)))
+    .split(STRING_LITERAL)
+    .map((part, index) => (index % 2 === 1 ? (blankStrings ? '""' : part) : rewrite(part)))
     .join('');
 }
 
@@ -252,7 +254,10 @@ export function expressionHints(expression: string): ExpressionHint[] {
   const hints: ExpressionHint[] = [];
   let rewritten = expression;
   for (const [pattern, replacement, explanation] of KEYWORD_REWRITES) {
-    const next = outsideStrings(rewritten, (code) => code.replace(pattern, replacement));
+    // Infix string operators take their quoted operand along, so they apply to the whole text.
+    const next = replacement.includes('$1)')
+      ? rewritten.replace(pattern, replacement)
+      : outsideStrings(rewritten, (code) => code.replace(pattern, replacement));
     if (next !== rewritten) hints.push({ severity: 'error', message: explanation });
     rewritten = next;
   }
@@ -267,7 +272,7 @@ export function expressionHints(expression: string): ExpressionHint[] {
   if (hints.length) {
     hints.push({ severity: 'error', message: `in CEL: ${rewritten}` });
   }
-  const code = outsideStrings(expression, (part) => part);
+  const code = outsideStrings(expression, (part) => part, true);
   if (/\bresult\s*\[\s*0\s*\]/.test(code) && !hasEmptinessGuard(code)) {
     hints.push({
       severity: 'warning',

@@ -3,7 +3,7 @@
  * and calculateNextReconcileTime). The runner takes exactly these, each under its timeout, and hands
  * them back in the observation keyed by run id, metric and index.
  */
-import { substituteTree } from './args.js';
+import { argsUsed, substituteTree } from './args.js';
 import { ERROR_RETRY_MS, isCompleted, isTerminating, type AnalysisRun, type SecretArg } from './run.js';
 import type { FrozenMetric } from './metric.js';
 import type { Result } from '../result.js';
@@ -57,18 +57,12 @@ export function measurementsDue(runs: readonly AnalysisRun[], now: number): Sche
           index: result ? result.taken : 0,
           provider: metric.provider,
           timeoutMs: timeoutOf(metric),
-          secrets: run.secrets.filter((secret) =>
-            JSON.stringify(metric.provider).match(new RegExp(`\\{\\{\\s*args\\.${escape(secret.name)}\\s*\\}\\}`)),
-          ),
+          secrets: run.secrets.filter((secret) => argsUsed(metric.provider).has(secret.name)),
         });
       } else nextAt = nextAt === null ? at : Math.min(nextAt, at);
     });
   }
   return { due, nextAt };
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Argo's provider timeouts: prometheus `timeout` and web `timeoutSeconds`, both in seconds. */

@@ -14,7 +14,7 @@ import {
   type RunKind,
 } from '../analysis/run.js';
 import { measurementsDue, type DueMeasurement } from '../analysis/schedule.js';
-import type { AnalysisTemplate } from '../analysis/template.js';
+import { findTemplate, refLabel, type AnalysisTemplate } from '../analysis/template.js';
 import type { Rollout, RolloutAnalysis } from '../model/rollout.js';
 import type { Pass } from './decide.js';
 import type { AnalysisStatus, LifecycleEventType, RolloutStatus } from './types.js';
@@ -95,20 +95,9 @@ function start(pass: Pass, kind: RunKind, analysis: RolloutAnalysis): AnalysisRu
   const templates: AnalysisTemplate[] = [];
   const missing: string[] = [];
   for (const ref of analysis.templates) {
-    const found = (pass.observation.analysisTemplates ?? []).find((template) =>
-      ref.clusterScope
-        ? template.kind === 'ClusterAnalysisTemplate' && template.name === ref.templateName
-        : template.kind === 'AnalysisTemplate' &&
-          template.name === ref.templateName &&
-          template.namespace === rollout.namespace,
-    );
+    const found = findTemplate(pass.observation.analysisTemplates ?? [], ref, rollout.namespace);
     if (found) templates.push(found);
-    else
-      missing.push(
-        ref.clusterScope
-          ? `ClusterAnalysisTemplate ${ref.templateName}`
-          : `AnalysisTemplate ${rollout.namespace}/${ref.templateName}`,
-      );
+    else missing.push(refLabel(ref, rollout.namespace));
   }
   if (missing.length) {
     const where = kind === 'Step' ? `analysis step ${status.stepIndex + 1}` : 'background analysis';

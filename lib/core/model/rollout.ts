@@ -3,7 +3,6 @@
  * workload lives. Parsing yields a normalised Rollout or every problem, each with its field path.
  */
 import { z } from 'zod';
-import { dnsLabel, dnsSubdomain, labelProblem, subdomainProblem } from './names.js';
 import { readManifestField, STATUS_FIELD_PATHS } from '../analysis/args.js';
 import {
   argSchema,
@@ -15,6 +14,7 @@ import {
 } from '../analysis/template.js';
 import { parseDurationSeconds } from './duration.js';
 import { formatIssueList, issueMessage } from './issues.js';
+import { dnsLabel, dnsSubdomain, labelProblem, subdomainProblem } from './names.js';
 import { formatRef, parseVirtualServiceRef, type ObjectRef } from './references.js';
 import {
   isRouteStep,
