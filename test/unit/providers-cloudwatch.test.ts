@@ -239,7 +239,8 @@ describe('the cloudWatch provider', () => {
         AccessKeyId: 'AKIDASSUMED',
         SecretAccessKey: 'assumed-secret',
         SessionToken: 'token',
-        Expiration: new Date(NOW.getTime() + 3600_000),
+        // The SDK's credential cache compares expiry with the real clock, not the measurement's `now`.
+        Expiration: new Date(Date.now() + 3600_000),
       },
     });
     cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
