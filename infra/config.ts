@@ -27,12 +27,12 @@ const harborHosts = z.array(z.string()).transform((hosts, ctx) => {
   return z.NEVER;
 });
 
-/** IAM principals (roles, users, account roots), as `aws:PrincipalArn` compares them; `*` wildcards allowed. */
+/** IAM principals (roles, users), as `aws:PrincipalArn` compares them; `*` wildcards allowed. */
 const principalArn = z
   .string()
   .regex(
-    /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/\S+|user\/\S+)$/,
-    'must be an IAM role, user or account-root ARN',
+    /^arn:aws[a-z-]*:iam::\d{12}:(root|\*|(role|user)\/\S+)$/,
+    'must be an IAM role or user ARN (or arn:aws:iam::ACCOUNT:* for all of an account)',
   );
 const ampWorkspaceArn = z
   .string()

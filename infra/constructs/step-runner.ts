@@ -1,7 +1,8 @@
 /**
  * The step runner and what wakes it: a one-minute schedule (the safety net), the wake-up queue it
- * fills for itself, and command events on the bus. It may read and write the table through the due
- * index, publish events, and reach each configured EKS cluster.
+ * fills for itself (the trigger functions fill it too), and the CLI's command events on the bus. It
+ * may read and write the table through the due index, publish events, reach each configured EKS
+ * cluster, and read what analysis measures.
  */
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';

@@ -441,7 +441,10 @@ describe('the CDK stack', () => {
       'harbor.example.com',
     ]);
     expect(() => parseDeploymentConfig({ commandSenders: ['platform-ci'] })).toThrow(
-      'commandSenders.0: must be an IAM role, user or account-root ARN',
+      'commandSenders.0: must be an IAM role or user ARN',
+    );
+    expect(parseDeploymentConfig({ commandSenders: ['arn:aws:iam::123456789012:*'] }).commandSenders).toEqual(
+      ['arn:aws:iam::123456789012:*'],
     );
     expect(() => parseDeploymentConfig({ analysis: { ampWorkspaces: ['ws-123'] } })).toThrow(
       'analysis.ampWorkspaces.0: must be an AMP workspace ARN',
