@@ -35,6 +35,7 @@ import { createTableInput, DUE_SHARD, rolloutPartition, SORT_KEYS } from '../lib
 import { signGeneric } from '../lib/core/triggers/signatures.js';
 import { createWebhookHandler } from '../lib/app/triggers/webhook-handler.js';
 import { KubeProxy } from '../test/support/kube-proxy.js';
+import { latency, latencyRows } from './latency.js';
 
 const smoke = process.argv.includes('--smoke');
 const REPEATS = smoke ? 3 : 5;
@@ -400,6 +401,7 @@ async function main() {
       stepTiming: await stepTiming(sandbox),
       coldStart: await coldStart(),
       webhook: await webhookThroughput(sandbox),
+      latency: await latency(sandbox, smoke),
       seconds: Math.round((Date.now() - started) / 1000),
     };
     const path = join(REPO_ROOT, smoke ? '.tmp/bench-smoke.json' : 'bench/results.json');
@@ -462,6 +464,7 @@ function printTable(r: any) {
     `${w.requestsPerSecond.toFixed(0)} req/s, p99 ${w.p99Ms} ms, ${w.total} requests, ${w.non2xx} non-2xx`,
     '',
   ]);
+  rows.push(...latencyRows(r.latency));
   const widths = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   console.log(
     rows.map((row) => `${row[0].padEnd(widths[0]!)}  ${row[1].padEnd(widths[1]!)}  ${row[2]}`).join('\n'),

@@ -8,7 +8,7 @@ import { parseHarborHosts } from '../lib/core/triggers/bindings.js';
 export const RUNNER_KUBERNETES_GROUP = 'serverless-rollouts:runners';
 
 const eksCluster = clusterTargetSchema.refine((target) => 'eks' in target, {
-  message: 'deployed clusters are EKS clusters: {name, eks: {clusterName, region, roleArn?}}',
+  message: 'deployed clusters are EKS clusters: {name, namespaces, eks: {clusterName, region, roleArn?}}',
 });
 
 /** The retentions CloudWatch Logs accepts (RetentionDays' values); anything else fails at synth, not at deploy. */

@@ -13,6 +13,7 @@ import type { VirtualService } from '../core/model/virtualservice.js';
 import type { KubeHttp } from '../adapters/kube/http.js';
 import { DEPLOYMENTS, resourcePath, VIRTUAL_SERVICES } from '../adapters/kube/resources.js';
 import { answer, routeRequest, type SimulatedRequest } from './mesh-routing.js';
+import { startPrometheus, type LocalPrometheus } from './prometheus.js';
 
 /** Istio's default buckets for request durations, in milliseconds. */
 const ISTIO_DURATION_BUCKETS = [
@@ -247,4 +248,35 @@ async function readBackends(kube: KubeHttp, namespace: string): Promise<Map<stri
     });
   }
   return backends;
+}
+
+export interface LocalMetrics {
+  mesh: MeshSimulator;
+  prometheus: LocalPrometheus;
+  /** The `prometheus-address` arg for examples/istio-demo/analysis templates. */
+  prometheusUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Local mode's metrics: the mesh simulator and a real Prometheus scraping it every second. */
+export async function startLocalMetrics(options: MeshOptions & { logFile: string }): Promise<LocalMetrics> {
+  const mesh = await startMesh(options);
+  try {
+    const prometheus = await startPrometheus({
+      logFile: options.logFile,
+      scrape: [{ job: 'mesh', target: mesh.target, intervalSeconds: 1 }],
+    });
+    return {
+      mesh,
+      prometheus,
+      prometheusUrl: prometheus.url,
+      stop: async () => {
+        await prometheus.stop();
+        await mesh.stop();
+      },
+    };
+  } catch (error) {
+    await mesh.stop();
+    throw error;
+  }
 }

@@ -171,6 +171,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
 /** Local mode's engine timing: resyncs of a paused or aborted rollout come sooner than in AWS. */
 export const LOCAL_ENGINE: EngineOptions = { pollSeconds: 1, resyncSeconds: 10 };
+/** A pass waiting for pods watches their Deployment this long before falling back to a wake-up. */
+export const LOCAL_WATCH_SECONDS = 30;
 
 export interface RunnerLoop {
   deps: RunnerDeps;
@@ -183,8 +185,8 @@ export interface RunnerLoop {
 
 /**
  * The step runner of local mode, event-driven like the Lambda: a pass runs when something happens
- * (a command or a push nudges it, a wake-up fires at the instant a Rollout stored), never on a
- * timer, so nothing reads DynamoDB while nothing is due. One pass over what is due at start catches
+ * (a command or a push nudges it, a wake-up fires at the instant a Rollout stored, the Deployment a
+ * pass watches becomes available), never on a timer, so nothing reads DynamoDB while nothing is due. One pass over what is due at start catches
  * up with what was queued before. Passes run side by side, as Lambda invocations do; the lease and
  * the conditional save keep two passes over one Rollout from both writing.
  */
@@ -205,6 +207,7 @@ export function startRunnerLoop(
     owner: `local:${process.pid}`,
     clock: Date.now,
     engine,
+    watchSeconds: LOCAL_WATCH_SECONDS,
     logger: consoleLogger('runner'),
   };
   const nudge = (key?: RolloutKey): Promise<void> => {

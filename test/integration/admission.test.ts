@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { applyObjects } from '../../lib/adapters/kube/apply.js';
 import { CONTENT_TYPES } from '../../lib/adapters/kube/http.js';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
+import { MANAGED_ROUTES_ANNOTATION } from '../../lib/core/model/runner-access.js';
 import { waitFor } from '../../lib/local/processes.js';
 import { admin, applyDemo, createNamespace, createUnservedNamespace, kubeconfig, runner } from './sandbox.js';
 import {
@@ -248,6 +249,59 @@ describe('the admission policy admits what a rollout changes', () => {
       'argoproj/rollouts-demo:yellow',
       0,
     ]);
+  });
+});
+
+describe('managed routes: only those the VirtualService owner names, only to its hosts', () => {
+  const headerRoute = (name: string, host = 'rollouts-demo-canary') => ({
+    name,
+    match: [{ headers: { 'x-canary': { exact: 'yes' } } }],
+    route: [{ destination: { host, port: { number: 15372 } }, weight: 100 }],
+  });
+  const add = (route: unknown) =>
+    patch(vsPath(served, 'rollouts-demo-vsvc2'), [{ op: 'add', path: '/spec/http/0', value: route }]);
+
+  beforeAll(async () => {
+    await patch(
+      vsPath(served, 'rollouts-demo-vsvc2'),
+      [
+        {
+          op: 'add',
+          path: '/metadata/annotations',
+          value: { [MANAGED_ROUTES_ANNOTATION]: 'header-route, mirror-route' },
+        },
+      ],
+      admin(),
+    );
+  });
+
+  it('denies a route the annotation does not name, and one to a host the VirtualService does not use', async () => {
+    expect(denial(await add(headerRoute('other-route')))).toEqual({
+      status: 403,
+      message: expect.stringContaining(MANAGED_ROUTES_ANNOTATION),
+    });
+    expect(denial(await add(headerRoute('header-route', 'attacker.example.com')))).toEqual({
+      status: 403,
+      message: expect.stringContaining('to hosts the VirtualService already routes to'),
+    });
+    expect(denial(await add({ ...headerRoute('header-route'), redirect: { uri: '/x' } })).status).toBe(403);
+  });
+
+  it('admits adding and removing a named header route to the canary, leaving the other routes alone', async () => {
+    const added = await add(headerRoute('header-route'));
+    expect(added.status).toBe(200);
+    expect(added.body.spec.http.map((r: { name: string }) => r.name)).toEqual([
+      'header-route',
+      'http-secondary',
+    ]);
+    const changed = await patch(vsPath(served, 'rollouts-demo-vsvc2'), [
+      { op: 'replace', path: '/spec/http/1/route/0/destination/host', value: 'x' },
+    ]);
+    expect(changed.status).toBe(403);
+    const removed = await patch(vsPath(served, 'rollouts-demo-vsvc2'), [
+      { op: 'remove', path: '/spec/http/0' },
+    ]);
+    expect(removed.status).toBe(200);
   });
 });
 

@@ -3,8 +3,7 @@
  * concurrent writer that reorders routes, and against a self-heal that deletes one.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { KubeHttp } from '../../lib/adapters/kube/http.js';
-import { CONTENT_TYPES } from '../../lib/adapters/kube/http.js';
+import { CONTENT_TYPES, KubeHttp } from '../../lib/adapters/kube/http.js';
 import { VirtualServiceClient } from '../../lib/adapters/kube/virtualservices.js';
 import { routesAfterSteps } from '../../lib/core/engine/managed-routes.js';
 import { readManagedRoutes } from '../../lib/core/istio/managed-routes.js';
@@ -14,6 +13,7 @@ import { get } from '../../lib/app/cli/store-commands.js';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import type { VirtualService } from '../../lib/core/model/virtualservice.js';
+import { MANAGED_ROUTES_ANNOTATION } from '../../lib/core/model/runner-access.js';
 import { admin, applyDemo, createNamespace, kubeconfig, waitForAvailable } from './sandbox.js';
 import {
   clusters,
@@ -60,6 +60,20 @@ const STEPS = [
 async function freshRollout(prefix: string): Promise<Rollout> {
   const namespace = await createNamespace(prefix);
   await applyDemo(namespace);
+  // The admission policy lets the runner write only the routes the VirtualService's owner lists.
+  for (const name of ['rollouts-demo-vsvc1', 'rollouts-demo-vsvc2'])
+    await admin().send(
+      'PATCH',
+      `/apis/networking.istio.io/v1beta1/namespaces/${namespace}/virtualservices/${name}`,
+      [
+        {
+          op: 'add',
+          path: '/metadata/annotations',
+          value: { [MANAGED_ROUTES_ANNOTATION]: 'canary-header,canary-mirror' },
+        },
+      ],
+      CONTENT_TYPES.jsonPatch,
+    );
   await waitForAvailable(namespace, 'rollouts-demo-stable', 1);
   return demoRolloutIn(namespace, (doc) => {
     doc.spec.strategy.canary.trafficRouting.managedRoutes = [

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createProviders } from '../../lib/adapters/metrics/registry.js';
 import { CONTENT_TYPES } from '../../lib/adapters/kube/http.js';
-import { startMesh, type MeshSimulator } from '../../lib/local/mesh.js';
+import { startLocalMetrics, type LocalMetrics } from '../../lib/local/mesh.js';
 import { waitFor } from '../../lib/local/processes.js';
-import { startPrometheus, type LocalPrometheus } from '../../lib/local/prometheus.js';
+import type { LocalPrometheus } from '../../lib/local/prometheus.js';
 import { REPO_ROOT } from '../../lib/local/testcluster.js';
 import { admin, applyDemo, createNamespace, waitForAvailable } from './sandbox.js';
 
@@ -39,7 +39,7 @@ function seeded(seed: number): () => number {
 }
 
 let namespace: string;
-let mesh: MeshSimulator;
+let metrics: LocalMetrics;
 let prometheus: LocalPrometheus;
 const providers = createProviders();
 
@@ -74,22 +74,19 @@ beforeAll(async () => {
   await waitForAvailable(namespace, 'rollouts-demo-stable', 1);
   await waitForAvailable(namespace, 'rollouts-demo-canary', 1);
 
-  mesh = await startMesh({
+  metrics = await startLocalMetrics({
     kube,
     namespace,
     virtualServices: ['rollouts-demo-vsvc1'],
     requestsPerSecond: 50,
     random: seeded(7),
-  });
-  prometheus = await startPrometheus({
     logFile: join(REPO_ROOT, '.tmp/prometheus-mesh-test.log'),
-    scrape: [{ job: 'mesh', target: mesh.target, intervalSeconds: 1 }],
   });
+  prometheus = metrics.prometheus;
 }, 180_000);
 
 afterAll(async () => {
-  await prometheus?.stop();
-  await mesh?.stop();
+  await metrics?.stop();
 });
 
 const fqdn = (service: string) => `${service}.${namespace}.svc.cluster.local`;

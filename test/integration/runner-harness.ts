@@ -99,7 +99,7 @@ export async function passUntil(
     await sleep(150);
   }
   throw new Error(
-    `timed out waiting for ${what}; last status ${JSON.stringify(last?.status)} error ${last?.lastError ?? 'none'} (control plane logs: ${process.env.TEST_CLUSTER_LOG})`,
+    `timed out waiting for ${what}; last status ${JSON.stringify(last?.status)} error ${last?.lastError?.message ?? 'none'} (control plane logs: ${process.env.TEST_CLUSTER_LOG})`,
   );
 }
 

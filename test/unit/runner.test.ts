@@ -11,7 +11,8 @@ import { MemoryStore } from '../../lib/adapters/memory/store.js';
 import { RecordedWakeups } from '../../lib/adapters/memory/wakeups.js';
 import { handleRunnerInput } from '../../lib/app/runner/handle.js';
 import { runPass } from '../../lib/app/runner/pass.js';
-import { ClusterApiError, type RunnerDeps } from '../../lib/app/runner/ports.js';
+import { ClusterApiError, type RunnerDeps, type StoredRollout } from '../../lib/app/runner/ports.js';
+import { describeRollout } from '../../lib/app/cli/describe.js';
 import {
   backoffMs,
   DEFAULT_LEASE_MS,
@@ -112,7 +113,7 @@ describe('a runner pass on the in-memory ports', () => {
     expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: saved?.dueAt, now: T0 }]);
   });
 
-  it('publishes nothing and writes no wake-up when the status was never saved', async () => {
+  it('publishes nothing when the status was never saved; only the retry is scheduled', async () => {
     const w = world();
     await w.setImage(YELLOW);
     // A command arrives during every attempt: no save can win.
@@ -120,9 +121,10 @@ describe('a runner pass on the in-memory ports', () => {
       if (request.kind === 'observe' && request.deployment === STABLE)
         await w.store.enqueueCommand(w.key, { kind: 'promote' }, 'cli', w.now());
     };
-    await processRollout(w.deps, w.key);
+    const outcome = await processRollout(w.deps, w.key);
+    expect(outcome).toMatchObject({ result: 'error', retryAt: T0 + 10_000 });
     expect(w.events.events).toEqual([]);
-    expect(w.wakeups.scheduled.every((wakeup) => wakeup.at > w.now())).toBe(true);
+    expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: T0 + 10_000, now: T0 }]);
     expect(w.store.get(w.key)?.status.phase).toBe('Healthy');
   });
 
@@ -229,7 +231,13 @@ describe('a runner pass on the in-memory ports', () => {
     const vsvc1 = w.cluster.requests.filter(
       (r) => 'virtualService' in r && r.virtualService.endsWith('vsvc1'),
     );
-    expect(vsvc1.map((r) => r.kind)).toEqual(expect.arrayContaining(['patch', 'get', 'patch']));
+    // The first patch fails its weight test (422), so the runner reads again and patches again.
+    const kinds = vsvc1.map((r) => r.kind);
+    expect(kinds.slice(kinds.indexOf('patch'), kinds.indexOf('patch') + 3)).toEqual([
+      'patch',
+      'get',
+      'patch',
+    ]);
     const http = w.cluster.virtualServicesByName.get('default/rollouts-demo-vsvc1')?.spec.http?.[0]?.route;
     expect(http?.map((d) => d.weight)).toEqual([80, 20]);
   });
@@ -263,6 +271,10 @@ describe('errors', () => {
     expect(
       w.logger.lines.filter((l) => l.level === 'error' && l.message === 'rollout pass failed'),
     ).toHaveLength(7);
+    // `rollouts get` shows it once, with how often and when last.
+    expect(describeRollout(stored as StoredRollout, { unavailable: 'not read' })).toContain(
+      `Last error:      ${stored?.lastError?.message} (7 times since 2026-11-26T10:00:00.000Z, last at ${stored?.lastError?.lastAt})`,
+    );
   });
 
   it('honour Retry-After when it asks for longer than the back-off', async () => {

@@ -28,6 +28,12 @@ const environmentSchema = z.object({
   }),
 });
 
+/**
+ * A pass waiting for pods watches their Deployment this long and goes on when they are there: well
+ * inside the step runner's 5-minute timeout and the 2-minute lease, and longer than most pods take.
+ */
+export const WATCH_SECONDS = 20;
+
 /** Throws when the environment is not what the stack sets: the function cannot run at all then. */
 export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv): RunnerPorts {
   const parsed = environmentSchema.safeParse(env);
@@ -39,5 +45,6 @@ export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv): RunnerPorts {
     events: new EventBridgePublisher(new EventBridgeClient({}), EVENT_BUS_NAME),
     wakeups: new SqsWakeups(new SQSClient({}), WAKEUP_QUEUE_URL),
     clock: Date.now,
+    watchSeconds: WATCH_SECONDS,
   };
 }

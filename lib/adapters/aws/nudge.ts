@@ -6,13 +6,13 @@
  */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { RolloutKey } from '../dynamodb/types.js';
-import { COMMAND_DETAIL_TYPE } from '../../app/runner/inputs.js';
+import { CLI_COMMAND_SOURCE, COMMAND_DETAIL_TYPE } from '../../app/runner/inputs.js';
 import type { WakeupScheduler } from './wakeups.js';
 
 export type Nudge = (key: RolloutKey) => Promise<void>;
 
-/** The event source the CLI's commands carry; the bus's command rule matches only it. */
-export const CLI_COMMAND_SOURCE = 'serverless-rollouts.cli';
+/** The event source the CLI's commands carry; the bus's command rule and the runner take only it. */
+export { CLI_COMMAND_SOURCE };
 
 export function eventBusNudge(client: EventBridgeClient, eventBusName: string, source: string): Nudge {
   return async (key) => {

@@ -5,7 +5,7 @@ import { formatRef } from '../../core/model/references.js';
 import type { Step } from '../../core/model/rollout.js';
 import { isRouteStep, routeOf } from '../../core/model/route-steps.js';
 import type { ManagedRouteInPlace } from '../../core/istio/managed-routes.js';
-import type { HistoryEntry, StoredRollout } from '../../adapters/dynamodb/types.js';
+import type { HistoryEntry, RecordedError, StoredRollout } from '../../adapters/dynamodb/types.js';
 
 const PHASE_ICONS: Record<string, string> = {
   Healthy: '✔',
@@ -36,6 +36,13 @@ export function describeStep(step: Step): string {
     : `pause: {duration: ${formatDuration(step.pause.durationSeconds)}}`;
 }
 
+/** An error recorded once however often it repeated: how often, and when last. */
+export function describeError(error: RecordedError): string {
+  return error.count === 1
+    ? `${error.message} (at ${error.lastAt})`
+    : `${error.message} (${error.count} times since ${error.firstAt}, last at ${error.lastAt})`;
+}
+
 export function describeRollout(stored: StoredRollout, live: LiveWeights): string {
   const { rollout, status } = stored;
   const steps = rollout.canary.steps;
@@ -52,7 +59,7 @@ export function describeRollout(stored: StoredRollout, live: LiveWeights): strin
     `Images:          ${status.stableImage ?? '(not observed yet)'} (stable)`,
     ...(status.canaryImage ? [`                 ${status.canaryImage} (canary)`] : []),
     `Revision:        ${status.revision}`,
-    ...(stored.lastError ? [`Last error:      ${stored.lastError}`] : []),
+    ...(stored.lastError ? [`Last error:      ${describeError(stored.lastError)}`] : []),
     '',
     'Steps:',
     ...steps.map((step, index) => {

@@ -100,6 +100,8 @@ export function nextError(previous: RecordedError | undefined, message: string, 
 /** A Deployment as the runner needs it: what the engine observes plus where its container is. */
 export interface ObservedDeployment extends DeploymentObservation {
   containerIndex: number;
+  /** metadata.resourceVersion as read: a watch starts after it. */
+  resourceVersion?: string;
 }
 
 /** Deployments: the stable and canary workloads of a Rollout. */
@@ -115,6 +117,19 @@ export interface WorkloadPort {
   ): Promise<boolean>;
   /** Scales through the scale subresource; false when already there. */
   scale(namespace: string, name: string, current: ObservedDeployment, replicas: number): Promise<boolean>;
+  /**
+   * Watches the Deployment from `after.resourceVersion` until `ready` holds (the observation then),
+   * for at most `timeoutSeconds` (undefined: it did not, or the watch could not run). Optional: a
+   * runner without it comes back at the engine's wake-up instead.
+   */
+  waitFor?(
+    namespace: string,
+    name: string,
+    after: ObservedDeployment,
+    container: string | undefined,
+    timeoutSeconds: number,
+    ready: (deployment: ObservedDeployment) => boolean,
+  ): Promise<ObservedDeployment | undefined>;
 }
 
 /**
@@ -211,5 +226,10 @@ export interface RunnerDeps {
   clock: Clock;
   leaseMs?: number;
   engine?: EngineOptions;
+  /**
+   * How long a pass may watch the Deployments it waits for and go on when they are ready (seconds,
+   * within the Lambda's time budget); absent: no watch, the pass ends and the wake-up brings it back.
+   */
+  watchSeconds?: number;
   logger?: RunnerLogger;
 }

@@ -1,6 +1,7 @@
 /**
- * One Rollout, one pass: lease -> observe -> decide -> act -> save -> publish -> wake-up. The only
- * place where the engine's decisions meet the cluster and the store.
+ * One Rollout, one pass: lease -> observe -> decide -> act -> save -> publish -> wake-up (or a
+ * watch on the pods it waits for, then the next pass). The only place where the engine's decisions
+ * meet the cluster and the store.
  */
 import {
   decide,
@@ -8,7 +9,15 @@ import {
   markInvalidSpec,
   recoverFromInvalidSpec,
 } from '../../core/engine/decide.js';
-import type { Action, Command, Decision, LifecycleEvent, RolloutStatus } from '../../core/engine/types.js';
+import { podsReady } from '../../core/engine/replicas.js';
+import type {
+  Action,
+  Command,
+  Decision,
+  LifecycleEvent,
+  PodWait,
+  RolloutStatus,
+} from '../../core/engine/types.js';
 import { formatPlanError, plan } from '../../core/istio/weights.js';
 import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
@@ -74,7 +83,54 @@ interface PassContext {
   fence: () => Promise<void>;
 }
 
+/** Pods a saved pass waits for, to watch before coming back (RunnerDeps.watchSeconds). */
+interface PendingWatch {
+  cluster: ClusterPort;
+  wait: PodWait;
+  namespace: string;
+  name: string;
+  container: string | undefined;
+  /** As this pass read it: the watch starts after its resourceVersion. */
+  deployment: ObservedDeployment;
+  /** The engine's wake-up, used when the watch ends without the pods. */
+  wakeAt: number;
+}
+
+/** A runaway guard: each continuation is a step done, and a Rollout has few steps. */
+const MAX_CONTINUATIONS = 50;
+
+/**
+ * One Rollout: a pass, and while it ends waiting for pods and the watch budget lasts, a watch on
+ * the Deployment it waits for and, once the pods are there, the next pass at once (a fresh lease,
+ * so commands that arrived meanwhile are taken). A watch that ends without them falls back to the
+ * engine's wake-up.
+ */
 export async function processRollout(deps: RunnerDeps, key: RolloutKey): Promise<Outcome> {
+  const deadline = deps.clock() + (deps.watchSeconds ?? 0) * 1000;
+  for (let continued = 0; ; continued++) {
+    const pending: { watch?: PendingWatch } = {};
+    const outcome = await leasedPass(deps, key, pending);
+    const { watch } = pending;
+    if (!watch) return outcome;
+    const seconds = Math.floor((deadline - deps.clock()) / 1000);
+    // A watch that fails (no `watch` right, a lost connection) is no worse than no watch.
+    const ready =
+      seconds >= 1 && continued < MAX_CONTINUATIONS
+        ? await watchFor(watch, seconds).catch(() => undefined)
+        : undefined;
+    if (!ready) {
+      const now = deps.clock();
+      await deps.wakeups.schedule(key, Math.max(watch.wakeAt, now), now);
+      return outcome;
+    }
+  }
+}
+
+async function leasedPass(
+  deps: RunnerDeps,
+  key: RolloutKey,
+  pending: { watch?: PendingWatch },
+): Promise<Outcome> {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   for (let attempt = 1; ; attempt++) {
     const now = deps.clock();
@@ -86,7 +142,7 @@ export async function processRollout(deps: RunnerDeps, key: RolloutKey): Promise
         throw new LeaseLostError(key);
     };
     try {
-      const outcome = await passOnce({ deps, stored, now, fence });
+      const outcome = await passOnce({ deps, stored, now, fence }, pending);
       if (outcome !== 'conflict') return outcome;
       if (attempt >= MAX_SAVE_ATTEMPTS) {
         const message = `status not saved: the rollout changed during ${attempt} passes in a row`;
@@ -96,6 +152,15 @@ export async function processRollout(deps: RunnerDeps, key: RolloutKey): Promise
       return await handleFailure({ deps, stored, now, fence }, error);
     }
   }
+}
+
+function watchFor(watch: PendingWatch, seconds: number): Promise<ObservedDeployment | undefined> {
+  const { cluster, wait, deployment, namespace, name, container } = watch;
+  return (
+    cluster.deployments.waitFor?.(namespace, name, deployment, container, seconds, (observed) =>
+      podsReady(wait, observed),
+    ) ?? Promise.resolve(undefined)
+  );
 }
 
 async function handleFailure(context: PassContext, error: unknown): Promise<Outcome> {
@@ -129,7 +194,10 @@ async function recordFailure(
   return { key: stored.key, result: 'error', message, retryAt };
 }
 
-async function passOnce(context: PassContext): Promise<Outcome | 'conflict'> {
+async function passOnce(
+  context: PassContext,
+  pending: { watch?: PendingWatch },
+): Promise<Outcome | 'conflict'> {
   const { deps, stored, now } = context;
   const { rollout } = stored;
   const cluster = await deps.clusters.get(rollout.cluster);
@@ -170,6 +238,7 @@ async function passOnce(context: PassContext): Promise<Outcome | 'conflict'> {
   }
   const actions = decisions.flatMap((decision) => decision.actions);
   const wakeAt = decisions.at(-1)?.wakeAt ?? null;
+  const waitingFor = decisions.at(-1)?.waitingFor;
 
   try {
     await act(context, cluster, observed, actions);
@@ -191,7 +260,19 @@ async function passOnce(context: PassContext): Promise<Outcome | 'conflict'> {
   });
   if (!saved.ok) return 'conflict';
   await publish(deps, stored.key, events, status, at);
-  if (wakeAt !== null) await deps.wakeups.schedule(stored.key, wakeAt, now);
+  if (wakeAt !== null && waitingFor && deps.watchSeconds && cluster.deployments.waitFor) {
+    // processRollout watches, then goes on or schedules this wake-up.
+    const { workload } = rollout;
+    pending.watch = {
+      cluster,
+      wait: waitingFor,
+      namespace: rollout.namespace,
+      name: waitingFor.deployment === 'stable' ? workload.stableDeployment : workload.canaryDeployment,
+      container: workload.container,
+      deployment: observed[waitingFor.deployment],
+      wakeAt,
+    };
+  } else if (wakeAt !== null) await deps.wakeups.schedule(stored.key, wakeAt, now);
   return { key: stored.key, result: 'done', status, dueAt: wakeAt };
 }
 

@@ -24,6 +24,7 @@ import type {
   EngineOptions,
   LifecycleEvent,
   Observation,
+  PodWait,
   RolloutStatus,
 } from './types.js';
 
@@ -58,6 +59,8 @@ export function recoverFromInvalidSpec(status: RolloutStatus): RolloutStatus {
 export class Pass {
   readonly actions: Action[] = [];
   wakeAt: number | null = null;
+  /** The pods this pass ended waiting for, so the runner can watch for them. */
+  waitingFor: PodWait | undefined = undefined;
   constructor(
     readonly rollout: Rollout,
     public status: RolloutStatus,
@@ -115,10 +118,12 @@ export class Pass {
     this.assertWeight();
     this.waitForPods(
       `canary Deployment ${rollout.namespace}/${rollout.workload.canaryDeployment} has ${this.availableCanary} of ${needed} pods available with ${status.canaryImage}`,
+      { deployment: 'canary', image: status.canaryImage as string, availablePods: needed },
     );
   }
   /** Waiting for pods: poll, and abort once progressDeadlineSeconds have passed since the wait began. */
-  waitForPods(what: string): void {
+  waitForPods(what: string, wait: PodWait): void {
+    this.waitingFor = wait;
     const since = this.status.waitingSince ? Date.parse(this.status.waitingSince) : this.now;
     if (!this.status.waitingSince) this.update({ waitingSince: iso(this.now) });
     const deadline = since + this.rollout.progressDeadlineSeconds * 1000;
@@ -161,6 +166,7 @@ export function decide(
     status: pass.status,
     actions: withManagedRoutes(pass.actions, managedRoutesFor(parsed.value, pass.status, observation)),
     wakeAt: pass.wakeAt,
+    ...(pass.waitingFor && pass.status.waitingSince ? { waitingFor: pass.waitingFor } : {}),
     ...(outcome ? { command: outcome } : {}),
   };
 }
@@ -409,6 +415,7 @@ function promote(pass: Pass): void {
     if (stableUpdating) pass.assertWeight();
     pass.waitForPods(
       `stable Deployment ${rollout.namespace}/${rollout.workload.stableDeployment} has not rolled out ${image} (${observation.stable.availableReplicas} of ${observation.stable.replicas} available)`,
+      { deployment: 'stable', image },
     );
     return;
   }

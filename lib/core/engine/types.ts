@@ -115,12 +115,21 @@ export interface CommandOutcome {
   message: string;
 }
 
+/**
+ * Pods a pass ended waiting for: the canary's `availablePods` on `image`, or the stable Deployment
+ * fully rolled out to `image`. `podsReady` tells when an observation satisfies it.
+ */
+export type PodWait =
+  { deployment: 'canary'; image: string; availablePods: number } | { deployment: 'stable'; image: string };
+
 export interface Decision {
   status: RolloutStatus;
   /** In order: traffic moves away from pods before they go, and towards them only once they are there. */
   actions: Action[];
   /** Epoch ms of the next instant this Rollout needs a pass, or null when nothing is pending. */
   wakeAt: number | null;
+  /** Set when the pass waits for pods: the runner may watch for them instead of coming back at wakeAt. */
+  waitingFor?: PodWait;
   command?: CommandOutcome;
 }
 
