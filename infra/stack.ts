@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from './config.js';
 import { Alarms } from './constructs/alarms.js';
+import { guardCommands } from './constructs/command-guard.js';
 import { deadLetterQueue } from './constructs/bundled-function.js';
 import { StateTable } from './constructs/state-table.js';
 import { StepRunner } from './constructs/step-runner.js';
@@ -32,12 +33,20 @@ export class ServerlessRolloutsStack extends Stack {
       clusters: config.clusters,
       memorySize: config.runnerMemoryMb,
       logRetention: config.logRetentionDays,
+      reservedConcurrency: config.reservedConcurrency.runner,
+      analysis: config.analysis,
     });
     this.triggers = new Triggers(this, 'Triggers', {
       state: this.state,
-      bus,
+      wakeups: this.runner.wakeups,
       asyncFailures,
+      harborHosts: config.harborHosts,
+      webhookConcurrency: config.reservedConcurrency.webhook,
       logRetention: config.logRetentionDays,
+    });
+    guardCommands(bus, {
+      silenced: [this.triggers.ecrPush.role, this.triggers.webhook.role],
+      commandSenders: config.commandSenders,
     });
     new Alarms(this, 'Alarms', {
       functions: {
@@ -64,6 +73,10 @@ export class ServerlessRolloutsStack extends Stack {
     new CfnOutput(this, 'RunnerRoleArn', {
       value: this.runner.handler.role.roleArn,
       description: 'map it to the serverless-rollouts:runners group on each cluster',
+    });
+    new CfnOutput(this, 'ClusterNamespaces', {
+      value: JSON.stringify(config.clusters.map(({ name, namespaces }) => ({ name, namespaces }))),
+      description: 'the namespaces each cluster serves: rollouts apply refuses a Rollout outside them',
     });
   }
 }

@@ -23,6 +23,8 @@ export interface BundledFunctionOptions {
   /** Where Lambda puts asynchronous invocations that failed every retry. */
   deadLetterQueue: sqs.IQueue;
   environment: Record<string, string>;
+  /** Concurrency kept for this function (and its ceiling); null or absent: the account's unreserved pool. */
+  reservedConcurrency?: number | null;
 }
 
 export class BundledFunction extends Construct {
@@ -53,6 +55,9 @@ export class BundledFunction extends Construct {
       role,
       logGroup,
       deadLetterQueue: options.deadLetterQueue,
+      ...(options.reservedConcurrency == null
+        ? {}
+        : { reservedConcurrentExecutions: options.reservedConcurrency }),
       environment: {
         ...options.environment,
         NODE_OPTIONS: '--enable-source-maps',

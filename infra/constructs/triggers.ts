@@ -3,7 +3,7 @@
  * (GitHub, Harbor, Docker Hub and generic HMAC webhooks, on a Function URL), with the webhook
  * secrets they verify deliveries against.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,8 +17,13 @@ import type { StateTable } from './state-table.js';
 
 export interface TriggersOptions {
   state: StateTable;
-  bus: events.IEventBus;
+  /** The step runner's wake-up queue: a queued push wakes the runner through it (triggers send no commands). */
+  wakeups: sqs.IQueue;
   asyncFailures: sqs.IQueue;
+  /** Registry hosts Harbor pushes may name. */
+  harborHosts: readonly string[];
+  /** The webhook's reserved concurrency; null: none. */
+  webhookConcurrency: number | null;
   logRetention: logs.RetentionDays;
   /** Both triggers only parse, match and write one item: 256 MB is plenty. */
   memorySize?: number;
@@ -59,12 +64,22 @@ export class Triggers extends Construct {
       logRetention: options.logRetention,
       deadLetterQueue: options.asyncFailures,
     };
-    const environment = { TABLE_NAME: options.state.tableName, EVENT_BUS_NAME: options.bus.eventBusName };
-    this.ecrPush = new BundledFunction(this, 'EcrPush', { ...shared, entry: 'ecr-push.ts', environment });
+    const environment = { TABLE_NAME: options.state.tableName, WAKEUP_QUEUE_URL: options.wakeups.queueUrl };
+    this.ecrPush = new BundledFunction(this, 'EcrPush', {
+      ...shared,
+      entry: 'ecr-push.ts',
+      // ECR events may claim only this account's (and region's) repositories.
+      environment: { ...environment, ACCOUNT_ID: Stack.of(this).account },
+    });
     this.webhook = new BundledFunction(this, 'RegistryWebhook', {
       ...shared,
       entry: 'registry-webhook.ts',
-      environment: { ...environment, WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn },
+      reservedConcurrency: options.webhookConcurrency,
+      environment: {
+        ...environment,
+        WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
+        HARBOR_HOSTS: options.harborHosts.join(','),
+      },
     });
     for (const trigger of [this.ecrPush, this.webhook]) {
       trigger.allow(
@@ -77,7 +92,7 @@ export class Triggers extends Construct {
         ],
         options.state.arns(TABLE.repositoryIndex.name),
       );
-      trigger.allow(['events:PutEvents'], [options.bus.eventBusArn]);
+      trigger.allow(['sqs:SendMessage'], [options.wakeups.queueArn]);
     }
     this.webhook.allow(['secretsmanager:GetSecretValue'], [this.webhookSecret.secretArn]);
 

@@ -7,7 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { parseDeploymentConfig } from '../../infra/config.js';
+import { stackOutputs } from '../../lib/app/cli/connection.js';
 import { ServerlessRolloutsStack } from '../../infra/stack.js';
 
 const CONFIG = {
@@ -23,7 +25,15 @@ const CONFIG = {
       },
     },
   ],
+  harborHosts: ['harbor.example.com', 'registry.example.com:8443'],
+  commandSenders: ['arn:aws:iam::123456789012:role/platform-ci', 'arn:aws:iam::123456789012:role/sre-*'],
+  analysis: {
+    ampWorkspaces: ['arn:aws:aps:eu-west-1:123456789012:workspace/ws-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'],
+    secretsPrefix: 'rollouts/analysis/',
+  },
 };
+/** Only the clusters: every other setting takes its default. */
+const DEFAULTS = { clusters: CONFIG.clusters };
 
 function stackIn(app: App, config: unknown = CONFIG) {
   return new ServerlessRolloutsStack(app, 'rollouts', {
@@ -72,10 +82,20 @@ const { template } = synth();
 const functions = template.findResources('AWS::Lambda::Function');
 /** Logical IDs carry the construct path: StepRunnerHandlerFunction…, TriggersEcrPushFunction…. */
 const functionId = (name: string) => Object.keys(functions).find((id) => id.includes(name)) as string;
-const policyOf = (name: string) =>
-  Object.values(template.findResources('AWS::IAM::Policy')).find((policy: any) =>
+const policyIn = (t: Template, name: string) =>
+  Object.values(t.findResources('AWS::IAM::Policy')).find((policy: any) =>
     new RegExp(`${name}(Handler)?Role`).test(policy.Properties.Roles[0].Ref),
   ) as any;
+/** Each statement of a function's policy as [Action, Resource]. */
+const statementsIn = (t: Template, name: string) =>
+  policyIn(t, name).Properties.PolicyDocument.Statement.map((s: any) => [s.Action, s.Resource]);
+const roleId = (name: string) =>
+  Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+    new RegExp(`^${name}(Handler)?Role`).test(id),
+  ) as string;
+const wakeupQueueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) =>
+  id.startsWith('StepRunnerWakeups'),
+) as string;
 
 describe('the CDK stack', () => {
   it('has the table from the store definition: on demand, PITR, encrypted, TTL, due and repository indexes', () => {
@@ -138,9 +158,15 @@ describe('the CDK stack', () => {
       ScheduleExpression: 'rate(1 minute)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('StepRunner'), 'Arn'] } })],
     });
+    // Only the CLI's command source, from this account (the bus policy decides which principals).
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { 'detail-type': ['Rollout Command'] },
+      EventPattern: {
+        source: ['serverless-rollouts.cli'],
+        'detail-type': ['Rollout Command'],
+        account: ['123456789012'],
+      },
       EventBusName: Match.anyValue(),
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('StepRunner'), 'Arn'] } })],
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionId('StepRunner') },
@@ -178,8 +204,7 @@ describe('the CDK stack', () => {
   });
 
   it('grants each function only what it uses', () => {
-    const statements = (prefix: string) =>
-      policyOf(prefix).Properties.PolicyDocument.Statement.map((s: any) => [s.Action, s.Resource]);
+    const statements = (prefix: string) => statementsIn(template, prefix);
     const runner = statements('StepRunner');
     expect(runner).toContainEqual([
       [
@@ -207,16 +232,28 @@ describe('the CDK stack', () => {
     expect(runner).toContainEqual(['sts:AssumeRole', 'arn:aws:iam::210987654321:role/rollouts-runner']);
     const actions = (prefix: string) =>
       statements(prefix).flatMap(([action]: [string | string[]]) => [action].flat());
-    expect(actions('StepRunner')).not.toContain('secretsmanager:GetSecretValue');
-    expect(actions('RegistryWebhook')).toContain('secretsmanager:GetSecretValue');
+    // The runner's only secrets are analysis credentials under the prefix (see the analysis test).
+    expect(
+      statements('StepRunner').filter(([action]: [string]) => action === 'secretsmanager:GetSecretValue'),
+    ).toEqual([
+      ['secretsmanager:GetSecretValue', expect.objectContaining({ 'Fn::Join': expect.anything() })],
+    ]);
+    expect(statements('RegistryWebhook')).toContainEqual([
+      'secretsmanager:GetSecretValue',
+      { Ref: 'WebhookSecretsC35BAB69' },
+    ]);
     expect(actions('EcrPush')).not.toContain('secretsmanager:GetSecretValue');
     for (const prefix of ['EcrPush', 'RegistryWebhook']) {
       expect(actions(prefix)).not.toContain('dynamodb:DeleteItem');
-      // Their only queue is the dead-letter queue Lambda writes failed async events to.
+      // Triggers send no events at all: a queued push wakes the runner through its wake-up queue.
+      expect(actions(prefix).filter((action: string) => action.startsWith('events:'))).toEqual([]);
+      // Their queues: the dead-letter queue Lambda writes failed async events to, and the wake-ups.
       expect(statements(prefix).filter(([action]: [string]) => action === 'sqs:SendMessage')).toEqual([
         ['sqs:SendMessage', { 'Fn::GetAtt': [expect.stringMatching(/^AsyncFailures/), 'Arn'] }],
+        ['sqs:SendMessage', { 'Fn::GetAtt': [wakeupQueueId, 'Arn'] }],
       ]);
-      expect(actions(prefix)).not.toContain('eks:DescribeCluster');
+      for (const action of ['eks:DescribeCluster', 'cloudwatch:GetMetricData', 'aps:QueryMetrics'])
+        expect(actions(prefix)).not.toContain(action);
     }
     for (const action of Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) =>
       p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()),
@@ -244,15 +281,213 @@ describe('the CDK stack', () => {
       template.hasOutput(output, {});
   });
 
+  it('outputs ClusterNamespaces in the form the CLI reads it', async () => {
+    const outputs = template.toJSON().Outputs;
+    const client = {
+      send: async () => ({
+        Stacks: [
+          {
+            Outputs: ['TableName', 'ClusterNamespaces'].map((key) => ({
+              OutputKey: key,
+              OutputValue: key === 'TableName' ? 'rollouts-table' : outputs[key].Value,
+            })),
+          },
+        ],
+      }),
+    } as unknown as CloudFormationClient;
+    expect((await stackOutputs('rollouts', client)).registry).toEqual([
+      { name: 'prod', namespaces: ['shop', 'payments'] },
+      { name: 'partner', namespaces: ['partner'] },
+    ]);
+  });
+
+  it("gives the runner CLUSTERS with each cluster's namespaces", () => {
+    const clusters = JSON.parse(
+      functions[functionId('StepRunner')]!.Properties.Environment.Variables.CLUSTERS,
+    );
+    expect(clusters.map((c: any) => [c.name, c.namespaces])).toEqual([
+      ['prod', ['shop', 'payments']],
+      ['partner', ['partner']],
+    ]);
+  });
+
+  it('configures the triggers: the store, the wake-up queue, Harbor hosts and this account; no event bus', () => {
+    const variables = (name: string) => functions[functionId(name)]!.Properties.Environment.Variables;
+    const shared = {
+      TABLE_NAME: { Ref: 'TableCD117FA1' },
+      WAKEUP_QUEUE_URL: { Ref: wakeupQueueId },
+    };
+    expect(variables('RegistryWebhook')).toEqual({
+      ...shared,
+      WEBHOOK_SECRET_ARN: { Ref: 'WebhookSecretsC35BAB69' },
+      HARBOR_HOSTS: 'harbor.example.com,registry.example.com:8443',
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'registry-webhook',
+    });
+    expect(variables('EcrPush')).toEqual({
+      ...shared,
+      ACCOUNT_ID: '123456789012',
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'ecr-push',
+    });
+    expect(
+      synth(DEFAULTS).template.toJSON().Resources[functionId('RegistryWebhook')].Properties.Environment
+        .Variables.HARBOR_HOSTS,
+    ).toBe('');
+  });
+
+  it('reserves concurrency for the runner (5) and the webhook (10), configurable, none when null', () => {
+    const reserved = (t: Template) =>
+      Object.fromEntries(
+        ['StepRunner', 'RegistryWebhook', 'EcrPush'].map((name) => [
+          name,
+          t.toJSON().Resources[functionId(name)].Properties.ReservedConcurrentExecutions,
+        ]),
+      );
+    expect(reserved(template)).toEqual({ StepRunner: 5, RegistryWebhook: 10, EcrPush: undefined });
+    expect(reserved(synth({ ...CONFIG, reservedConcurrency: { runner: 20, webhook: 3 } }).template)).toEqual({
+      StepRunner: 20,
+      RegistryWebhook: 3,
+      EcrPush: undefined,
+    });
+    expect(
+      reserved(synth({ ...CONFIG, reservedConcurrency: { runner: null, webhook: null } }).template),
+    ).toEqual({
+      StepRunner: undefined,
+      RegistryWebhook: undefined,
+      EcrPush: undefined,
+    });
+  });
+
+  it('lets analysis read CloudWatch metrics, the listed AMP workspaces and the secrets under the prefix, nothing broader', () => {
+    const analysisActions = ['cloudwatch:GetMetricData', 'aps:QueryMetrics', 'secretsmanager:GetSecretValue'];
+    const analysis = (t: Template) =>
+      statementsIn(t, 'StepRunner').filter(([action]: [string]) => analysisActions.includes(action));
+    const secretsUnder = (prefix: string) => ({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:123456789012:secret:${prefix}*`],
+      ],
+    });
+    expect(analysis(template)).toEqual([
+      ['cloudwatch:GetMetricData', '*'],
+      [
+        'aps:QueryMetrics',
+        'arn:aws:aps:eu-west-1:123456789012:workspace/ws-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+      ],
+      ['secretsmanager:GetSecretValue', secretsUnder('rollouts/analysis/')],
+    ]);
+    // No workspaces listed: no aps statement at all; the default prefix.
+    expect(analysis(synth(DEFAULTS).template)).toEqual([
+      ['cloudwatch:GetMetricData', '*'],
+      ['secretsmanager:GetSecretValue', secretsUnder('serverless-rollouts/')],
+    ]);
+  });
+
+  it('denies the trigger roles any PutEvents on the bus, and commands to all but the command senders', () => {
+    const bus = Object.keys(template.findResources('AWS::Events::EventBus'))[0];
+    const busArn = { 'Fn::GetAtt': [bus, 'Arn'] };
+    const policies = (t: Template) =>
+      Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((policy: any) => policy.Properties);
+    expect(policies(template)).toEqual([
+      {
+        EventBusName: { Ref: bus },
+        StatementId: 'cdk-TriggersSendNothing',
+        Statement: {
+          Sid: 'cdk-TriggersSendNothing',
+          Effect: 'Deny',
+          Action: 'events:PutEvents',
+          Principal: {
+            AWS: [
+              { 'Fn::GetAtt': [roleId('TriggersEcrPush'), 'Arn'] },
+              { 'Fn::GetAtt': [roleId('TriggersRegistryWebhook'), 'Arn'] },
+            ],
+          },
+          Resource: busArn,
+        },
+      },
+      {
+        EventBusName: { Ref: bus },
+        StatementId: 'cdk-OnlyCommandSendersSendCommands',
+        Statement: {
+          Sid: 'cdk-OnlyCommandSendersSendCommands',
+          Effect: 'Deny',
+          Action: 'events:PutEvents',
+          Principal: { AWS: '*' },
+          Resource: busArn,
+          Condition: {
+            StringEquals: { 'events:detail-type': 'Rollout Command' },
+            ArnNotLike: {
+              'aws:PrincipalArn': [
+                'arn:aws:iam::123456789012:role/platform-ci',
+                'arn:aws:iam::123456789012:role/sre-*',
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    // No command senders configured: only the triggers' deny.
+    expect(policies(synth(DEFAULTS).template).map((policy) => policy.StatementId)).toEqual([
+      'cdk-TriggersSendNothing',
+    ]);
+  });
+
+  it('rejects bad Harbor hosts, command senders, AMP workspaces and secrets prefixes with the field', () => {
+    expect(() => parseDeploymentConfig({ harborHosts: ['harbor.example.com/path'] })).toThrow(
+      "harborHosts: HARBOR_HOSTS: 'harbor.example.com/path' not a host name",
+    );
+    expect(parseDeploymentConfig({ harborHosts: ['Harbor.Example.com'] }).harborHosts).toEqual([
+      'harbor.example.com',
+    ]);
+    expect(() => parseDeploymentConfig({ commandSenders: ['platform-ci'] })).toThrow(
+      'commandSenders.0: must be an IAM role or user ARN',
+    );
+    expect(parseDeploymentConfig({ commandSenders: ['arn:aws:iam::123456789012:*'] }).commandSenders).toEqual(
+      ['arn:aws:iam::123456789012:*'],
+    );
+    expect(() => parseDeploymentConfig({ analysis: { ampWorkspaces: ['ws-123'] } })).toThrow(
+      'analysis.ampWorkspaces.0: must be an AMP workspace ARN',
+    );
+    expect(() => parseDeploymentConfig({ analysis: { secretsPrefix: '' } })).toThrow(
+      'analysis.secretsPrefix',
+    );
+    expect(() => parseDeploymentConfig({ reservedConcurrency: { runner: 0 } })).toThrow(
+      'reservedConcurrency.runner',
+    );
+    expect(parseDeploymentConfig({})).toMatchObject({
+      harborHosts: [],
+      commandSenders: [],
+      reservedConcurrency: { runner: 5, webhook: 10 },
+      analysis: { ampWorkspaces: [], secretsPrefix: 'serverless-rollouts/' },
+    });
+  });
+
   it('passes cdk-nag AwsSolutions with every acknowledgement explained', () => {
     const { failure, report } = nag();
     expect(failure).toBeUndefined();
     const [awsSolutions] = report.pluginReports;
     expect(awsSolutions).toMatchObject({ pluginName: 'AwsSolutions', conclusion: 'success', violations: [] });
-    // One stream-wildcard acknowledgement per function's log group, each with its reason.
-    expect(awsSolutions.suppressedViolations).toHaveLength(3);
-    for (const acknowledged of awsSolutions.suppressedViolations)
-      expect(acknowledged.reason).toMatch(/^Lambda creates its log streams/);
+    // One stream-wildcard acknowledgement per function's log group, and the runner's two analysis
+    // reads IAM cannot scope tighter, each with its reason.
+    const reasons = awsSolutions.suppressedViolations.map((acknowledged: any) => [
+      acknowledged.ruleName,
+      acknowledged.reason,
+    ]);
+    expect(reasons).toHaveLength(5);
+    expect(
+      reasons.filter(([, reason]: [string, string]) => /^Lambda creates its log streams/.test(reason)),
+    ).toHaveLength(3);
+    expect(reasons).toContainEqual([
+      'AwsSolutions-IAM5[Resource::*]',
+      expect.stringMatching(/^cloudwatch:GetMetricData has no resource-level permissions/),
+    ]);
+    expect(reasons).toContainEqual([
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:eu-west-1:123456789012:secret:rollouts/analysis/*]',
+      expect.stringMatching(
+        /^Analysis reads provider credentials by name from the secrets under the configured prefix/,
+      ),
+    ]);
   });
 
   it('fails synthesis on a cdk-nag violation and names the resource and the rule', () => {
