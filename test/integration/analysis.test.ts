@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
-import { applyFiles } from '../../lib/app/cli/store-commands.js';
+import { applyFiles, get } from '../../lib/app/cli/store-commands.js';
 import { runPass } from '../../lib/app/runner/pass.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import {
@@ -133,6 +133,21 @@ describe('step analysis against a real Prometheus', () => {
       '[0.5]',
     ]);
     expect(await routeWeights(rollout)).toEqual(everyRoute(100, 0));
+
+    const shown = await get({ store }, keyOf(rollout));
+    if (!shown.ok) throw new Error(shown.stderr);
+    const run = aborted.status.analysis?.step;
+    const [first, second] = run?.results[0]?.measurements ?? [];
+    expect(shown.stdout).toContain(
+      [
+        'Analysis:',
+        `  Step-based (step 2) ${run?.id}: Failed: Metric "success-rate" assessed Failed due to failed (2) > failureLimit (1)`,
+        '    success-rate: Failed (successful 0, failed 2, inconclusive 0, error 0): Metric assessed Failed due to failed (2) > failureLimit (1)',
+        `      #0 ${first?.at} Failed [0.5]`,
+        `      #1 ${second?.at} Failed [0.5]`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('a passing success rate completes the analysis step', async () => {
