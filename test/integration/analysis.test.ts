@@ -11,6 +11,10 @@ import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import { applyFiles, get } from '../../lib/app/cli/store-commands.js';
 import { runPass } from '../../lib/app/runner/pass.js';
+import type { RunnerDeps } from '../../lib/app/runner/ports.js';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EventBridgePublisher } from '../../lib/adapters/aws/events.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import {
   openMetrics,
@@ -104,9 +108,13 @@ async function analysedDemo(prefix: string, service: string): Promise<Rollout> {
 }
 
 /** Passes with the injected clock 5 s further each time, until `done` (at most 60 passes). */
-async function passUntil(rollout: Rollout, done: (stored: StoredRollout) => boolean): Promise<StoredRollout> {
+async function passUntil(
+  rollout: Rollout,
+  done: (stored: StoredRollout) => boolean,
+  overrides: Partial<RunnerDeps> = {},
+): Promise<StoredRollout> {
   let now = T * 1000;
-  const deps = runnerDeps(store, 'runner-analysis', { clock: () => now });
+  const deps = runnerDeps(store, 'runner-analysis', { clock: () => now, ...overrides });
   let last: StoredRollout | undefined;
   for (let pass = 0; pass < 60; pass++) {
     await runPass(deps, { only: [keyOf(rollout)] });
@@ -123,7 +131,10 @@ async function passUntil(rollout: Rollout, done: (stored: StoredRollout) => bool
 describe('step analysis against a real Prometheus', () => {
   it('a failing success rate aborts the rollout by itself, both VirtualServices back at 100/0', async () => {
     const rollout = await analysedDemo('analysis-bad', 'bad-canary');
-    const aborted = await passUntil(rollout, (s) => s.status.phase === 'Degraded');
+    const eventBridge = mockClient(EventBridgeClient);
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+    const events = new EventBridgePublisher(new EventBridgeClient({ region: 'us-east-1' }), 'rollouts-bus');
+    const aborted = await passUntil(rollout, (s) => s.status.phase === 'Degraded', { events });
     expect(aborted.status.message).toBe(
       'Rollout aborted update to revision 2: Step-based analysis phase failed: Metric "success-rate" assessed Failed due to failed (2) > failureLimit (1)',
     );
@@ -133,6 +144,32 @@ describe('step analysis against a real Prometheus', () => {
       '[0.5]',
     ]);
     expect(await routeWeights(rollout)).toEqual(everyRoute(100, 0));
+
+    // The engine's analysis lifecycle events reach EventBridge with the run's message.
+    const runId = aborted.status.analysis?.step?.id;
+    const published = eventBridge
+      .commandCalls(PutEventsCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? [])
+      .map((entry) => ({ type: entry.DetailType, detail: JSON.parse(entry.Detail as string) }));
+    expect(published.filter((entry) => entry.type?.startsWith('Analysis Run'))).toEqual([
+      {
+        type: 'Analysis Run Started',
+        detail: expect.objectContaining({
+          rollout: 'rollouts-demo',
+          stepIndex: 1,
+          message: `Step-based analysis run ${runId} started (AnalysisTemplate ${rollout.namespace}/success-rate)`,
+        }),
+      },
+      {
+        type: 'Analysis Run Failed',
+        detail: expect.objectContaining({
+          phase: 'Degraded',
+          stepIndex: 1,
+          message: `Step-based analysis run ${runId} Failed: Metric "success-rate" assessed Failed due to failed (2) > failureLimit (1)`,
+        }),
+      },
+    ]);
+    eventBridge.restore();
 
     const shown = await get({ store }, keyOf(rollout));
     if (!shown.ok) throw new Error(shown.stderr);
