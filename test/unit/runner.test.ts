@@ -501,4 +501,18 @@ describe('analysis', () => {
     expect(JSON.stringify(w.store.history(w.key))).not.toContain(secret);
     expect(JSON.stringify(w.events.events)).not.toContain(secret);
   });
+
+  it('a stored template that no longer parses makes the Rollout InvalidSpec, naming it and the problem', async () => {
+    const w = analysisWorld((doc) => (doc.spec.metrics = []));
+    await w.setImage(YELLOW);
+    const outcome = await processRollout(w.deps, w.key);
+    expect(outcome).toMatchObject({ result: 'invalid-spec' });
+    expect(w.store.get(w.key)?.status).toMatchObject({
+      phase: 'InvalidSpec',
+      message: expect.stringMatching(
+        /^Rollout default\/rollouts-demo: stored AnalysisTemplate default\/success-rate is invalid: .*metrics/,
+      ),
+    });
+    expect(w.provider.calls).toEqual([]);
+  });
 });
