@@ -25,6 +25,8 @@ import { serveFunctionUrl, type FunctionUrlHandler } from '../lib/local/function
 import { startRunnerLoop } from '../lib/local/mode.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from '../lib/local/testcluster.js';
 import { MemoryPublisher, type PublishedEvent } from '../lib/adapters/aws/events.js';
+import { MemorySecrets } from '../lib/adapters/memory/analysis.js';
+import { createProviders } from '../lib/adapters/metrics/registry.js';
 import { runPass } from '../lib/app/runner/pass.js';
 import { setCanaryWeight } from '../lib/app/runner/traffic.js';
 import type { RunnerDeps } from '../lib/app/runner/process-rollout.js';
@@ -167,6 +169,8 @@ async function fleet(sandbox: Sandbox) {
       ]),
       events: new MemoryPublisher(),
       wakeups: { schedule: async () => undefined },
+      metrics: createProviders(),
+      secrets: new MemorySecrets(),
       owner: 'bench',
       clock: Date.now,
     };

@@ -61,6 +61,8 @@ export class StepRunner extends Construct {
         EVENT_BUS_NAME: options.bus.eventBusName,
         WAKEUP_QUEUE_URL: wakeups.queueUrl,
         CLUSTERS: JSON.stringify(options.clusters),
+        // The runner refuses secrets outside the prefix IAM allows before it asks AWS.
+        ANALYSIS_SECRET_PREFIX: options.analysis.secretsPrefix,
       },
     });
     this.handler.allow(

@@ -16,6 +16,8 @@ import { runPass } from '../app/runner/pass.js';
 import type { RunnerDeps } from '../app/runner/process-rollout.js';
 import { consoleLogger } from '../adapters/memory/logger.js';
 import { TimerWakeups } from '../adapters/memory/wakeups.js';
+import { MemorySecrets } from '../adapters/memory/analysis.js';
+import { createProviders } from '../adapters/metrics/registry.js';
 import type { EngineOptions } from '../core/engine/types.js';
 import { clusterRegistrySchema, type ClusterTarget } from '../core/model/clusters.js';
 import { formatIssues } from '../core/model/issues.js';
@@ -204,6 +206,9 @@ export function startRunnerLoop(
     clusters,
     events: new MemoryPublisher(onEvent),
     wakeups,
+    metrics: createProviders(),
+    // Local mode has no AWS account: an arg from Secrets Manager fails its measurement, saying so.
+    secrets: new MemorySecrets(),
     owner: `local:${process.pid}`,
     clock: Date.now,
     engine,

@@ -10,6 +10,8 @@ import { VirtualServiceClient } from '../../lib/adapters/kube/virtualservices.js
 import { MemoryPublisher } from '../../lib/adapters/aws/events.js';
 import { runPass } from '../../lib/app/runner/pass.js';
 import type { RunnerDeps } from '../../lib/app/runner/process-rollout.js';
+import { createProviders } from '../../lib/adapters/metrics/registry.js';
+import { MemorySecrets } from '../../lib/adapters/memory/analysis.js';
 import type { WakeupScheduler } from '../../lib/adapters/aws/wakeups.js';
 import { parseRollout, type Rollout } from '../../lib/core/model/rollout.js';
 import { RolloutStore, keyOf } from '../../lib/adapters/dynamodb/repository.js';
@@ -47,6 +49,8 @@ export function runnerDeps(
     clusters: clusters(),
     events: new MemoryPublisher(),
     wakeups: noWakeups,
+    metrics: createProviders(),
+    secrets: new MemorySecrets(),
     owner,
     clock: Date.now,
     engine: { pollSeconds: 0.2, resyncSeconds: 1 },

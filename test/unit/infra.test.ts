@@ -311,6 +311,12 @@ describe('the CDK stack', () => {
     ]);
   });
 
+  it('gives the runner the secrets prefix analysis may read, the one its IAM policy allows', () => {
+    expect(functions[functionId('StepRunner')]!.Properties.Environment.Variables.ANALYSIS_SECRET_PREFIX).toBe(
+      'serverless-rollouts/',
+    );
+  });
+
   it('configures the triggers: the store, the wake-up queue, Harbor hosts and this account; no event bus', () => {
     const variables = (name: string) => functions[functionId(name)]!.Properties.Environment.Variables;
     const shared = {

@@ -7,12 +7,14 @@ import { describe, expect, it } from '@jest/globals';
 import { MemoryClusters, MemoryCluster, type ClusterRequest } from '../../lib/adapters/memory/cluster.js';
 import { MemoryPublisher } from '../../lib/adapters/memory/events.js';
 import { RecordingLogger } from '../../lib/adapters/memory/logger.js';
+import { MemorySecrets, ScriptedProvider } from '../../lib/adapters/memory/analysis.js';
 import { MemoryStore } from '../../lib/adapters/memory/store.js';
 import { RecordedWakeups } from '../../lib/adapters/memory/wakeups.js';
 import { handleRunnerInput } from '../../lib/app/runner/handle.js';
 import { runPass } from '../../lib/app/runner/pass.js';
 import { ClusterApiError, type RunnerDeps, type StoredRollout } from '../../lib/app/runner/ports.js';
 import { describeRollout } from '../../lib/app/cli/describe.js';
+import { err, ok } from '../../lib/core/result.js';
 import {
   backoffMs,
   DEFAULT_LEASE_MS,
@@ -46,11 +48,15 @@ function world(change?: (doc: any) => void) {
   const events = new MemoryPublisher();
   const wakeups = new RecordedWakeups();
   const logger = new RecordingLogger();
+  const provider = new ScriptedProvider();
+  const secrets = new MemorySecrets();
   const deps: RunnerDeps = {
     store,
     clusters,
     events,
     wakeups,
+    metrics: provider,
+    secrets,
     owner: 'runner-a',
     clock: () => now,
     engine: { pollSeconds: 1, resyncSeconds: 10 },
@@ -60,6 +66,8 @@ function world(change?: (doc: any) => void) {
     rollout,
     key,
     store,
+    provider,
+    secrets,
     cluster,
     clusters,
     events,
@@ -374,5 +382,149 @@ describe('runner inputs', () => {
     const report = await runPass(w.deps);
     expect(report.outcomes.map((o) => o.key)).toEqual([w.key]);
     expect(w.store.calls.some((c) => c.key === `default/default/${other.name}`)).toBe(false);
+  });
+});
+
+const SUCCESS_RATE_REF = { kind: 'AnalysisTemplate' as const, namespace: 'default', name: 'success-rate' };
+
+/** A Rollout whose second step is an analysis with one measurement of a web metric. */
+function analysisWorld(template: (doc: any) => void = () => {}) {
+  const w = world((doc) => {
+    doc.spec.strategy.canary.steps = [
+      { setWeight: 20 },
+      { analysis: { templates: [{ templateName: 'success-rate' }] } },
+      { pause: {} },
+    ];
+  });
+  const document = {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisTemplate',
+    metadata: { name: 'success-rate', namespace: 'default' },
+    spec: {
+      metrics: [
+        {
+          name: 'success-rate',
+          count: 1,
+          successCondition: 'result >= 0.95',
+          failureCondition: 'result < 0.95',
+          provider: { web: { url: 'http://metrics.test/rate', jsonPath: '{$.rate}' } },
+        },
+      ],
+    },
+  };
+  template(document);
+  w.store.putTemplate(SUCCESS_RATE_REF, document);
+  return w;
+}
+
+/** Passes, a second apart, until the Rollout leaves the analysis step (or `limit` passes). */
+async function passUntilPastAnalysis(w: ReturnType<typeof world>, limit = 20) {
+  for (let pass = 0; pass < limit; pass++) {
+    await processRollout(w.deps, w.key);
+    const status = w.store.get(w.key)?.status;
+    if (status && (status.stepIndex >= 2 || status.phase === 'Degraded')) return status;
+    w.advance(1000);
+  }
+  throw new Error(
+    `still in the analysis step after ${limit} passes: ${JSON.stringify(w.store.get(w.key)?.status)}`,
+  );
+}
+
+describe('analysis', () => {
+  it('takes the measurement the engine asks for and feeds it to decide: the analysis step completes', async () => {
+    const w = analysisWorld();
+    w.provider.calls.length = 0;
+    (w.provider as any).script.push(ok({ value: 0.99 }));
+    await w.setImage(YELLOW);
+    const status = await passUntilPastAnalysis(w);
+    expect(w.provider.calls).toEqual([
+      {
+        block: { web: { url: 'http://metrics.test/rate', jsonPath: '{$.rate}' } },
+        now: expect.any(Date),
+        timeoutMs: 30_000,
+      },
+    ]);
+    expect(status).toMatchObject({ stepIndex: 2, phase: 'Paused', weight: 20 });
+    expect(status.analysis?.step).toMatchObject({
+      phase: 'Successful',
+      results: [{ name: 'success-rate', successful: 1, taken: 1, measurements: [{ phase: 'Successful' }] }],
+    });
+    const types = w.events.events.map((e) => e.event.type);
+    expect(types).toEqual(expect.arrayContaining(['Analysis Run Started', 'Analysis Run Successful']));
+  });
+
+  it('aborts the rollout when the measurement fails its condition, traffic back to stable', async () => {
+    const w = analysisWorld();
+    (w.provider as any).script.push(ok({ value: 0.5 }));
+    await w.setImage(YELLOW);
+    const status = await passUntilPastAnalysis(w);
+    expect(status).toMatchObject({ phase: 'Degraded', weight: 0 });
+    expect(status.message).toBe(
+      'Rollout aborted update to revision 2: Step-based analysis phase failed: Metric "success-rate" assessed Failed due to failed (1) > failureLimit (0)',
+    );
+    expect(w.events.events.map((e) => e.event.type)).toEqual(
+      expect.arrayContaining(['Analysis Run Failed', 'Rollout Aborted']),
+    );
+  });
+
+  it('a pass whose save loses discards its measurement: the retry measures again and it counts once', async () => {
+    const w = analysisWorld();
+    await w.setImage(YELLOW);
+    // Reach the analysis step with nothing measured yet (no measurement scripted: the first errors).
+    let raced = false;
+    w.provider.measure = async (block, options) => {
+      w.provider.calls.push({ block, now: options.now, timeoutMs: options.timeoutMs });
+      if (!raced) {
+        raced = true;
+        // Another writer changes the Rollout while this measurement is in flight.
+        await w.store.enqueueCommand(w.key, { kind: 'retry' }, 'cli', w.now());
+      }
+      return ok({ value: 0.99 });
+    };
+    const status = await passUntilPastAnalysis(w);
+    expect(raced).toBe(true);
+    expect(w.provider.calls).toHaveLength(2);
+    expect(status.analysis?.step?.results[0]).toMatchObject({ taken: 1, successful: 1 });
+    expect(status.analysis?.step?.results[0]?.measurements).toHaveLength(1);
+  });
+
+  it('reads secret args from Secrets Manager for the provider and masks them in the error it stores', async () => {
+    const w = analysisWorld((doc) => {
+      doc.spec.args = [
+        { name: 'token', valueFrom: { secretsManager: { secretId: 'rollouts/metrics', jsonKey: 'token' } } },
+      ];
+      doc.spec.metrics[0].consecutiveErrorLimit = 0;
+      doc.spec.metrics[0].provider.web.headers = [{ key: 'Authorization', value: 'Bearer {{args.token}}' }];
+    });
+    const secret = 's3cr3t-value';
+    w.deps.secrets = new MemorySecrets({ 'rollouts/metrics': JSON.stringify({ token: secret }) });
+    (w.provider as any).script.push(err(`GET http://metrics.test/rate with Bearer ${secret}: 500`));
+    await w.setImage(YELLOW);
+    const status = await passUntilPastAnalysis(w);
+    expect(w.provider.calls[0]?.block).toMatchObject({
+      web: { headers: [{ key: 'Authorization', value: `Bearer ${secret}` }] },
+    });
+    const measurement = status.analysis?.step?.results[0]?.measurements[0];
+    expect(measurement).toMatchObject({
+      phase: 'Error',
+      message: 'GET http://metrics.test/rate with Bearer *****: 500',
+    });
+    expect(JSON.stringify(w.store.get(w.key))).not.toContain(secret);
+    expect(JSON.stringify(w.store.history(w.key))).not.toContain(secret);
+    expect(JSON.stringify(w.events.events)).not.toContain(secret);
+  });
+
+  it('a stored template that no longer parses makes the Rollout InvalidSpec, naming it and the problem', async () => {
+    const w = analysisWorld((doc) => (doc.spec.metrics = []));
+    await w.setImage(YELLOW);
+    const outcome = await processRollout(w.deps, w.key);
+    expect(outcome).toMatchObject({ result: 'invalid-spec' });
+    expect(w.store.get(w.key)?.status).toMatchObject({
+      phase: 'InvalidSpec',
+      message: expect.stringMatching(
+        /^Rollout default\/rollouts-demo: stored AnalysisTemplate default\/success-rate is invalid: .*metrics/,
+      ),
+    });
+    expect(w.provider.calls).toEqual([]);
   });
 });

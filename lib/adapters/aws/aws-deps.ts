@@ -1,6 +1,9 @@
 /** The runner's dependencies on AWS, from the Lambda environment the CDK stack sets. */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { createProviders } from '../metrics/registry.js';
+import { SecretsManagerReader } from './secrets.js';
 import { z } from 'zod';
 import { ClusterConnections } from '../kube/clusters.js';
 import { clusterRegistrySchema } from '../../core/model/clusters.js';
@@ -15,6 +18,8 @@ const environmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
   EVENT_BUS_NAME: z.string().min(1),
   WAKEUP_QUEUE_URL: z.string().url(),
+  /** The name prefix of the Secrets Manager secrets analysis args may read (the IAM policy's). */
+  ANALYSIS_SECRET_PREFIX: z.string().min(1).optional(),
   CLUSTERS: z.string().transform((text, ctx) => {
     try {
       return clusterRegistrySchema.parse(JSON.parse(text));
@@ -38,12 +43,14 @@ export const WATCH_SECONDS = 20;
 export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv): RunnerPorts {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) throw new Error(`step runner misconfigured: ${formatIssues(parsed.error)}`);
-  const { TABLE_NAME, EVENT_BUS_NAME, WAKEUP_QUEUE_URL, CLUSTERS } = parsed.data;
+  const { TABLE_NAME, EVENT_BUS_NAME, WAKEUP_QUEUE_URL, CLUSTERS, ANALYSIS_SECRET_PREFIX } = parsed.data;
   return {
     store: new RolloutStore(dynamoDbClient(), TABLE_NAME),
     clusters: new ClusterConnections(CLUSTERS),
     events: new EventBridgePublisher(new EventBridgeClient({}), EVENT_BUS_NAME),
     wakeups: new SqsWakeups(new SQSClient({}), WAKEUP_QUEUE_URL),
+    metrics: createProviders(),
+    secrets: new SecretsManagerReader(new SecretsManagerClient({}), ANALYSIS_SECRET_PREFIX),
     clock: Date.now,
     watchSeconds: WATCH_SECONDS,
   };

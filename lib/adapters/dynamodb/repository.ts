@@ -22,14 +22,17 @@ import { initialStatus } from '../../core/engine/decide.js';
 import { canonicalRepository } from '../../core/model/images.js';
 import type { Command, RolloutStatus } from '../../core/engine/types.js';
 import type { Rollout } from '../../core/model/rollout.js';
-import { DUE_SHARD, rolloutPartition, SORT_KEYS, TABLE } from './table.js';
+import { DUE_SHARD, rolloutPartition, SORT_KEYS, TABLE, templatePartition } from './table.js';
 import {
   formatKey,
   nextError,
   type ErrorInput,
   type RunnerStore,
   type SaveInput,
+  templateKey,
+  type StoredTemplate,
 } from '../../app/runner/ports.js';
+import type { TemplateRef } from '../../core/engine/analysis.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type {
   CommandResult,
@@ -39,7 +42,7 @@ import type {
   StoredCommand,
   StoredRollout,
 } from './types.js';
-import { conditionalUpdate, increment } from './update-expression.js';
+import { buildUpdate, conditionalUpdate, increment } from './update-expression.js';
 
 const HISTORY_TTL_DAYS = 90;
 const DEDUPE_TTL_DAYS = 30;
@@ -143,6 +146,40 @@ export class RolloutStore implements RunnerStore {
       }),
     );
     return { created: false, version: existing.version + 1 };
+  }
+
+  /**
+   * Stores an AnalysisTemplate or ClusterAnalysisTemplate document (validated by the caller) under
+   * its kind, namespace and name; the last apply wins. Runs already started keep their frozen copy.
+   */
+  async applyTemplate(ref: TemplateRef, document: unknown, now: number): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.templateItemKey(ref),
+        ...buildUpdate({
+          set: {
+            kind: ref.kind,
+            name: ref.name,
+            ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }),
+            document,
+            updatedAt: new Date(now).toISOString(),
+          },
+        }),
+      }),
+    );
+  }
+
+  async templates(refs: TemplateRef[]): Promise<StoredTemplate[]> {
+    const found = await Promise.all(
+      refs.map(async (ref) => {
+        const { Item } = await this.documents.send(
+          new GetCommand({ TableName: this.tableName, Key: this.templateItemKey(ref), ConsistentRead: true }),
+        );
+        return Item ? [{ ref, document: Item.document as unknown }] : [];
+      }),
+    );
+    return found.flat();
   }
 
   async get(key: RolloutKey): Promise<StoredRollout | undefined> {
@@ -446,6 +483,10 @@ export class RolloutStore implements RunnerStore {
 
   private partition(key: RolloutKey): string {
     return rolloutPartition(key.cluster, key.namespace, key.name);
+  }
+
+  private templateItemKey(ref: TemplateRef) {
+    return { pk: templatePartition(templateKey(ref)), sk: SORT_KEYS.template };
   }
 
   private stateKey(key: RolloutKey) {

@@ -20,10 +20,17 @@ export const SORT_KEYS = {
   commandPrefix: 'CMD#',
   historyPrefix: 'HIST#',
   dedupePrefix: 'PUSH#',
+  /** An AnalysisTemplate's only item, in its own partition (templatePartition). */
+  template: '#TEMPLATE',
 } as const;
 
 export function rolloutPartition(cluster: string, namespace: string, name: string): string {
   return `ROLLOUT#${cluster}/${namespace}/${name}`;
+}
+
+/** `kind/namespace/name` from templateKey: templates live beside Rollouts in the same table. */
+export function templatePartition(templateKey: string): string {
+  return `TEMPLATE#${templateKey}`;
 }
 
 /** CreateTable input for DynamoDB Local and scripts; the CDK stack builds the same shape. */

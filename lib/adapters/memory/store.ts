@@ -16,9 +16,12 @@ import {
   type RolloutKey,
   type RunnerStore,
   type SaveInput,
+  templateKey,
   type StoredCommand,
   type StoredRollout,
+  type StoredTemplate,
 } from '../../app/runner/ports.js';
+import type { TemplateRef } from '../../core/engine/analysis.js';
 
 interface Item {
   stored: StoredRollout;
@@ -33,6 +36,7 @@ export type StoreCall = { method: keyof RunnerStore; key?: string; owner?: strin
 
 export class MemoryStore implements RunnerStore {
   private readonly items = new Map<string, Item>();
+  private readonly storedTemplates = new Map<string, StoredTemplate>();
   private sequence = 0;
   readonly calls: StoreCall[] = [];
 
@@ -53,6 +57,21 @@ export class MemoryStore implements RunnerStore {
       history: [],
     });
     return key;
+  }
+
+  /** Stores an AnalysisTemplate or ClusterAnalysisTemplate document as `rollouts apply` does. */
+  putTemplate(ref: TemplateRef, document: unknown): void {
+    const { kind, name, namespace } = ref;
+    const key = { kind, name, ...(namespace === undefined ? {} : { namespace }) };
+    this.storedTemplates.set(templateKey(key), { ref: key, document: structuredClone(document) });
+  }
+
+  async templates(refs: TemplateRef[]): Promise<StoredTemplate[]> {
+    this.calls.push({ method: 'templates' });
+    return refs.flatMap((ref) => {
+      const found = this.storedTemplates.get(templateKey(ref));
+      return found ? [structuredClone(found)] : [];
+    });
   }
 
   get(key: RolloutKey): StoredRollout | undefined {

@@ -6,6 +6,8 @@ import type { Step } from '../../core/model/rollout.js';
 import { isRouteStep, routeOf } from '../../core/model/route-steps.js';
 import type { ManagedRouteInPlace } from '../../core/istio/managed-routes.js';
 import type { HistoryEntry, RecordedError, StoredRollout } from '../../adapters/dynamodb/types.js';
+import type { AnalysisRun } from '../../core/analysis/run.js';
+import type { AnalysisStatus } from '../../core/engine/types.js';
 
 const PHASE_ICONS: Record<string, string> = {
   Healthy: '✔',
@@ -66,6 +68,7 @@ export function describeRollout(stored: StoredRollout, live: LiveWeights): strin
       const mark = index < status.stepIndex ? '✔' : index === status.stepIndex && active ? '►' : ' ';
       return `  ${mark} ${index + 1}. ${describeStep(step)}`;
     }),
+    ...describeAnalysis(status.analysis),
     '',
     'VirtualServices:',
   ];
@@ -90,6 +93,32 @@ export function describeRollout(stored: StoredRollout, live: LiveWeights): strin
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** How many of each metric's last measurements `get` shows. */
+const SHOWN_MEASUREMENTS = 3;
+
+/** The step and background runs: phase and message, and per metric its counts and last measurements. */
+function describeAnalysis(analysis: AnalysisStatus | undefined): string[] {
+  const runs = [analysis?.step, analysis?.background].filter((run): run is AnalysisRun => run !== undefined);
+  if (runs.length === 0) return [];
+  const lines = ['', 'Analysis:'];
+  for (const run of runs) {
+    const label = run.kind === 'Step' ? `Step-based (step ${(run.stepIndex ?? 0) + 1})` : 'Background';
+    lines.push(`  ${label} ${run.id}: ${run.phase}${run.message ? `: ${run.message}` : ''}`);
+    for (const result of run.results) {
+      const counts = `successful ${result.successful}, failed ${result.failed}, inconclusive ${result.inconclusive}, error ${result.error}`;
+      lines.push(
+        `    ${result.name}: ${result.phase} (${counts})${result.message ? `: ${result.message}` : ''}`,
+      );
+      for (const measurement of result.measurements.slice(-SHOWN_MEASUREMENTS)) {
+        const value = measurement.value === undefined ? '' : ` ${measurement.value}`;
+        const message = measurement.message ? `: ${measurement.message}` : '';
+        lines.push(`      #${measurement.index} ${measurement.at} ${measurement.phase}${value}${message}`);
+      }
+    }
+  }
+  return lines;
 }
 
 export function describeList(items: StoredRollout[]): string {

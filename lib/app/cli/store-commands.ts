@@ -19,6 +19,7 @@ import {
   type LiveWeights,
 } from './describe.js';
 import { loadManifests, type SourceFile } from './manifests.js';
+import { parseAnalysisTemplate, templateLabel } from '../../core/analysis/template.js';
 
 export type CommandOutput = { ok: true; stdout: string } | { ok: false; stderr: string };
 
@@ -27,9 +28,15 @@ export async function applyFiles(
   files: SourceFile[],
   now: number,
 ): Promise<CommandOutput> {
-  const loaded = loadManifests(files, []);
+  const loaded = loadManifests(files, [], { templates: true });
   if (!loaded.ok) return { ok: false, stderr: `${loaded.errors.join('\n')}\nnothing applied\n` };
   const errors: string[] = [];
+  const templates = [];
+  for (const { source, document } of loaded.analysisTemplates) {
+    const template = parseAnalysisTemplate(document);
+    if (!template.ok) errors.push(...template.error.map((error) => `${source}: ${error}`));
+    else templates.push({ template: template.value, document });
+  }
   const rollouts = [];
   for (const { source, document } of loaded.rollouts) {
     const rollout = parseRollout(document);
@@ -41,6 +48,11 @@ export async function applyFiles(
   }
   if (errors.length) return { ok: false, stderr: `${errors.join('\n')}\nnothing applied\n` };
   const lines = [];
+  // Templates first: a Rollout applied with them finds them on the pass its apply triggers.
+  for (const { template, document } of templates) {
+    await connection.store.applyTemplate(template, document, now);
+    lines.push(`${templateLabel(template)} configured`);
+  }
   for (const rollout of rollouts) {
     const { created } = await connection.store.apply(rollout, now);
     // Applying makes it due: the runner checks it against its cluster now, not at the first push.

@@ -11,6 +11,8 @@ import type {
   RolloutStatus,
 } from '../../core/engine/types.js';
 import type { EngineOptions } from '../../core/engine/types.js';
+import type { TemplateRef } from '../../core/engine/analysis.js';
+import type { MetricProvider } from '../../core/analysis/provider.js';
 import type { ClusterScope } from '../../core/model/clusters.js';
 import type { JsonPatchOperation } from '../../core/istio/weights.js';
 import type { ObjectRef } from '../../core/model/references.js';
@@ -85,6 +87,23 @@ export interface RunnerStore {
    * counts up, with the last time, and adds no history item), the lease released, due at `retryAt`.
    */
   recordError(input: ErrorInput): Promise<void>;
+  /**
+   * The stored AnalysisTemplate/ClusterAnalysisTemplate documents (as applied, unparsed) for the
+   * refs that exist; a missing ref is simply absent.
+   */
+  templates(refs: TemplateRef[]): Promise<StoredTemplate[]>;
+}
+
+/** `Kind/namespace/name` (`Kind/name` for a ClusterAnalysisTemplate): how a stored template is keyed. */
+export function templateKey(ref: TemplateRef): string {
+  return ref.namespace === undefined ? `${ref.kind}/${ref.name}` : `${ref.kind}/${ref.namespace}/${ref.name}`;
+}
+
+/** An AnalysisTemplate or ClusterAnalysisTemplate as `rollouts apply` stored it. */
+export interface StoredTemplate {
+  ref: TemplateRef;
+  /** The manifest document; the runner parses it with parseAnalysisTemplate. */
+  document: unknown;
 }
 
 /** What `recordError` stores after `previous`: the same message counts up, another starts afresh. */
@@ -216,8 +235,20 @@ export interface RunnerLogger {
   error(message: string, detail: Record<string, unknown>): void;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Analysis
+
+/** Secrets Manager, read-only: the value of a secret args refer to with valueFrom.secretsManager. */
+export interface SecretReader {
+  /** The SecretString; throws with a message naming the secret when it cannot be read. */
+  read(secretId: string): Promise<string>;
+}
+
 export interface RunnerDeps {
   store: RunnerStore;
+  /** Takes the measurements analysis runs ask for (lib/adapters/metrics createProviders). */
+  metrics: MetricProvider;
+  secrets: SecretReader;
   clusters: ClusterResolver;
   events: EventPublisher;
   wakeups: WakeupScheduler;

@@ -15,9 +15,12 @@ import type {
   Command,
   Decision,
   LifecycleEvent,
+  Observation,
   PodWait,
   RolloutStatus,
 } from '../../core/engine/types.js';
+import { dueMeasurements } from '../../core/engine/analysis.js';
+import type { AnalysisTemplate } from '../../core/analysis/template.js';
 import { formatPlanError, plan } from '../../core/istio/weights.js';
 import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
@@ -33,8 +36,10 @@ import {
   type PublishedEvent,
   type RolloutKey,
   type RunnerDeps,
+  type StoredCommand,
   type StoredRollout,
 } from './ports.js';
+import { loadTemplates, takeMeasurements } from './analysis.js';
 import { setCanaryWeight } from './traffic.js';
 
 export type { RunnerDeps };
@@ -211,31 +216,52 @@ async function passOnce(
   }
 
   let status = recoverFromInvalidSpec(stored.status);
-  const observation = { stable: observed.stable, canary: observed.canary };
+  let templates: AnalysisTemplate[];
+  try {
+    templates = await loadTemplates(deps, rollout);
+  } catch (error) {
+    if (!(error instanceof InvalidReferenceError)) throw error;
+    return saveInvalid(context, error.message, null);
+  }
   const decisions: Decision[] = [];
   const history: HistoryEntry[] = [];
   const at = new Date(now).toISOString();
-  for (const pending of commands.length ? commands : [null]) {
-    const command: Command | null = pending?.command ?? null;
-    const decision = decide(
-      rollout,
-      status,
-      observation,
-      command,
-      now,
-      deps.engine ?? DEFAULT_ENGINE_OPTIONS,
-    );
-    decisions.push(decision);
-    if (pending && decision.command) {
-      history.push({
-        at,
-        kind: 'command',
-        message: `${describeCommand(command)} from ${pending.source}: ${decision.command.message}`,
-        runner: deps.owner,
-      });
+  // Every decide call of a round sees the same measurements: each counts once, for the run and
+  // index it was taken for, and is ignored by the others.
+  const round = async (queue: (StoredCommand | null)[]) => {
+    const measurements = await takeMeasurements(deps, status, now);
+    const observation: Observation = {
+      stable: observed.stable,
+      canary: observed.canary,
+      analysisTemplates: templates,
+      ...(measurements.length ? { measurements } : {}),
+    };
+    for (const pending of queue) {
+      const command: Command | null = pending?.command ?? null;
+      const decision = decide(
+        rollout,
+        status,
+        observation,
+        command,
+        now,
+        deps.engine ?? DEFAULT_ENGINE_OPTIONS,
+      );
+      decisions.push(decision);
+      if (pending && decision.command) {
+        history.push({
+          at,
+          kind: 'command',
+          message: `${describeCommand(command)} from ${pending.source}: ${decision.command.message}`,
+          runner: deps.owner,
+        });
+      }
+      status = decision.status;
     }
-    status = decision.status;
-  }
+  };
+  await round(commands.length ? commands : [null]);
+  // A run started in this pass measures at once: one more round takes its first measurements
+  // instead of a pass that would only do that. Only one: a run that starts in it waits for a pass.
+  if (decisions.at(-1)?.wakeAt === now && dueMeasurements(status, now).length) await round([null]);
   const actions = decisions.flatMap((decision) => decision.actions);
   const wakeAt = decisions.at(-1)?.wakeAt ?? null;
   const waitingFor = decisions.at(-1)?.waitingFor;
