@@ -143,7 +143,7 @@ describe('the step runner Lambda', () => {
     },
   );
 
-  it('takes a command from the event bus, queues it and acts on it at once', async () => {
+  it('takes a command from the event bus and acts on it at once, watching the canary pods to the first pause in the same invocation', async () => {
     const result = await handler(
       commandEvent({
         namespace: rollout.namespace,
@@ -154,10 +154,9 @@ describe('the step runner Lambda', () => {
     );
     expect(result).toEqual({ due: 1 });
     const stored = await store.get(keyOf(rollout));
-    expect(stored?.status).toMatchObject({ phase: 'Progressing', canaryImage: YELLOW, revision: 2 });
-    const wakeup = sqs.commandCalls(SendMessageCommand).at(-1)?.args[0].input;
-    expect(wakeup).toMatchObject({ QueueUrl: QUEUE_URL, DelaySeconds: 5 });
-    expect(JSON.parse(wakeup?.MessageBody as string)).toEqual({ wake: keyOf(rollout), at: stored?.dueAt });
+    // The pass watched the canary Deployment until its pod was available and went on: 95/5, paused.
+    expect(stored?.status).toMatchObject({ phase: 'Paused', weight: 5, canaryImage: YELLOW, revision: 2 });
+    expect(await routeWeights(rollout)).toEqual(everyRoute(95, 5));
     expect(eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]).toMatchObject({
       EventBusName: 'rollouts',
       DetailType: 'Rollout Started',
@@ -203,7 +202,8 @@ describe('the step runner Lambda', () => {
     );
     expect(result).toEqual({ due: 1 });
     expect((await store.get(keyOf(rollout)))?.status).toMatchObject({
-      phase: 'Progressing',
+      phase: 'Paused',
+      weight: 5,
       canaryImage: RED,
     });
   });
