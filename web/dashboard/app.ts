@@ -106,7 +106,7 @@ function List({ items, open }: { items: Summary[]; open: (key: Key) => void }) {
             <td>${item.key.cluster}</td>
             <td>${item.key.namespace}</td>
             <td><${Phase} phase=${item.phase} /></td>
-            <td>${Math.min(item.step, item.steps)}/${item.steps}</td>
+            <td class="step">${Math.min(item.step + 1, item.steps)}/${item.steps}</td>
             <td class="canary-weight">${item.weight}%</td>
             <td>
               ${item.stableImage ?? ''}${item.canaryImage ? html` → <strong>${item.canaryImage}</strong>` : ''}

@@ -192,7 +192,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (timer) clearTimeout(timer);
       for (const listener of listeners) listener.end();
       listeners.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
