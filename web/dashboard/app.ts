@@ -14,6 +14,7 @@ interface Key {
 interface Summary {
   key: Key;
   phase: string;
+  icon: string;
   message?: string;
   step: number;
   steps: number;
@@ -50,22 +51,12 @@ interface Detail {
 
 const TOKEN = document.querySelector<HTMLMetaElement>('meta[name="dashboard-token"]')?.content ?? '';
 
-const PHASE_ICONS: Record<string, string> = {
-  Healthy: '✔',
-  Progressing: '◌',
-  Paused: '॥',
-  Promoting: '◌',
-  Degraded: '✖',
-  InvalidSpec: '⚠',
-};
-
 const keyParams = (key: Key) => new URLSearchParams({ ...key }).toString();
 const keyText = (key: Key) => `${key.cluster}/${key.namespace}/${key.name}`;
 
-function Phase({ phase }: { phase: string }) {
-  return html`<span class=${`phase phase-${phase}`}
-    ><span aria-hidden="true">${PHASE_ICONS[phase] ?? '?'}</span> ${phase}</span
-  >`;
+/** The phase as `get` prints it: its icon (from the server, as `get` draws it) and its word. */
+function Phase({ phase, icon }: { phase: string; icon: string }) {
+  return html`<span class=${`phase phase-${phase}`}><span aria-hidden="true">${icon}</span> ${phase}</span>`;
 }
 
 function stepText(step: Record<string, unknown>): string {
@@ -105,7 +96,7 @@ function List({ items, open }: { items: Summary[]; open: (key: Key) => void }) {
             <td><button class="link" onClick=${() => open(item.key)}>${item.key.name}</button></td>
             <td>${item.key.cluster}</td>
             <td>${item.key.namespace}</td>
-            <td><${Phase} phase=${item.phase} /></td>
+            <td><${Phase} phase=${item.phase} icon=${item.icon} /></td>
             <td class="step">${Math.min(item.step + 1, item.steps)}/${item.steps}</td>
             <td class="canary-weight">${item.weight}%</td>
             <td>
@@ -177,7 +168,7 @@ function RolloutView({ detail, back, refresh }: { detail: Detail; back: () => vo
   const { summary, rollout } = detail;
   return html`<article class="rollout">
     <button class="link" onClick=${back}>← All rollouts</button>
-    <h2>${keyText(summary.key)} <${Phase} phase=${summary.phase} /></h2>
+    <h2>${keyText(summary.key)} <${Phase} phase=${summary.phase} icon=${summary.icon} /></h2>
     ${summary.message ? html`<p class="message">${summary.message}</p>` : ''}
     <p>
       Revision ${summary.revision}: stable

@@ -7,7 +7,7 @@ import { isRouteStep, routeOf } from '../../core/model/route-steps.js';
 import type { ManagedRouteInPlace } from '../../core/istio/managed-routes.js';
 import type { HistoryEntry, StoredRollout } from '../../adapters/dynamodb/types.js';
 
-const PHASE_ICONS: Record<string, string> = {
+export const PHASE_ICONS: Record<string, string> = {
   Healthy: '✔',
   Progressing: '◌',
   Paused: '॥',
