@@ -11,6 +11,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../infra/bundle.js';
+import { buildDashboardPage } from '../web/dashboard/build.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -34,4 +35,9 @@ const started = performance.now();
 const { bytes, inputs } = await buildCli();
 process.stderr.write(
   `bundled the CLI into dist/cli/rollouts.mjs: ${(bytes / 1024).toFixed(0)} KB entry, ${inputs.length} sources, ${(performance.now() - started).toFixed(0)} ms\n`,
+);
+
+const page = await buildDashboardPage(join(REPO_ROOT, 'dist/dashboard'));
+process.stderr.write(
+  `built the dashboard page into dist/dashboard/: ${(page.scriptBytes / 1024).toFixed(0)} KB of JavaScript\n`,
 );

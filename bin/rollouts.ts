@@ -27,6 +27,7 @@ Commands on the store (local mode from 'npm start', or a deployed stack: --stack
   abort NAME
   retry NAME
   history NAME
+  dashboard [--port N]               a web page on 127.0.0.1 with every rollout, live, and its actions
   Flags: -n/--namespace NS (default "default"), --cluster NAME (default "default"), --stack NAME, --table T, --endpoint URL
 
 Cluster setup:
@@ -122,6 +123,7 @@ const STORE_FLAGS = {
   watch: { type: 'boolean', short: 'w' },
   'until-done': { type: 'boolean' },
   full: { type: 'boolean' },
+  port: { type: 'string' },
   filename: { type: 'string', short: 'f', multiple: true },
 } as const;
 
@@ -239,6 +241,21 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
       throw new UsageError((error as Error).message);
     }
     return emit(rbac(registry, values.cluster));
+  },
+  dashboard: async (args) => {
+    const parsed = storeArgs(args);
+    const portText = parsed.values.port;
+    if (portText !== undefined && (!/^\d+$/.test(portText) || Number(portText) > 65535))
+      throw new UsageError(`--port must be a port number, found ${portText}`);
+    const { connect } = await import('../lib/app/cli/connection.js');
+    const { serveDashboard } = await import('../lib/app/dashboard/command.js');
+    let connection: Connection;
+    try {
+      connection = await connect(parsed.values);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    return serveDashboard(connection, portText === undefined ? undefined : Number(portText));
   },
   dev: async (args) => (await import('../lib/local/dev.js')).runDev(args),
   demo: async (args) => (await import('../lib/local/demo.js')).runDemo(args),

@@ -27,6 +27,7 @@ export async function runDev(args: string[]): Promise<number> {
         `event: ${event.type} ${key.namespace}/${key.name} revision ${event.revision}${event.weight === undefined ? '' : ` weight ${event.weight}`}`,
       ),
   });
+  const dashboard = await startLocalDashboard();
   const kubeconfig = relative(process.cwd(), local.kubeconfigPath) || local.kubeconfigPath;
   console.log(`
 serverless-rollouts local mode is up (${((Date.now() - started) / 1000).toFixed(1)}s)
@@ -38,6 +39,7 @@ serverless-rollouts local mode is up (${((Date.now() - started) / 1000).toFixed(
   Harbor secret    ${local.secrets.harbor}
   Cluster          ${local.sandbox ? 'sandbox (kube-apiserver, controllers, simulated nodes)' : 'your kubeconfig'}: KUBECONFIG=${kubeconfig} kubectl get virtualservices
   CLI              npx rollouts list | get rollouts-demo --watch | set image rollouts-demo rollouts-demo=argoproj/rollouts-demo:yellow | promote rollouts-demo
+  Dashboard        ${dashboard.line}
   Logs             ${relative(process.cwd(), REPO_ROOT) || '.'}/.rollouts/*.log
 
 Ctrl-C stops everything.`);
@@ -47,7 +49,21 @@ Ctrl-C stops everything.`);
     process.once('SIGTERM', stop);
   });
   console.log('\nstopping…');
+  await dashboard.close();
   await local.stop();
   console.log('stopped; nothing left running');
   return 0;
+}
+
+/** The dashboard on local mode's store (through .rollouts/dev.json, as the CLI finds it). */
+async function startLocalDashboard(): Promise<{ line: string; close: () => Promise<void> }> {
+  const [{ connect }, { pageDir }, { startDashboard }] = await Promise.all([
+    import('../app/cli/connection.js'),
+    import('../app/dashboard/command.js'),
+    import('../app/dashboard/server.js'),
+  ]);
+  const dir = pageDir();
+  if (!dir) return { line: "not built: run 'npm run build'", close: async () => undefined };
+  const dashboard = await startDashboard({ connection: await connect({}), pageDir: dir });
+  return { line: dashboard.url, close: dashboard.close };
 }

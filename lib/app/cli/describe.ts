@@ -9,7 +9,7 @@ import type { HistoryEntry, RecordedError, StoredRollout } from '../../adapters/
 import type { AnalysisRun } from '../../core/analysis/run.js';
 import type { AnalysisStatus } from '../../core/engine/types.js';
 
-const PHASE_ICONS: Record<string, string> = {
+export const PHASE_ICONS: Record<string, string> = {
   Healthy: '✔',
   Progressing: '◌',
   Paused: '॥',

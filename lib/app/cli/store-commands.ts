@@ -157,7 +157,8 @@ export function setImageCommand(stored: StoredRollout, assignment: string): Comm
   return { kind: 'setImage', image };
 }
 
-async function liveWeights(connection: Connection, stored: StoredRollout): Promise<LiveWeights> {
+/** The VirtualServices' weights as they are on the cluster now (`get` and the dashboard). */
+export async function liveWeights(connection: Connection, stored: StoredRollout): Promise<LiveWeights> {
   if (!connection.clusters) return { unavailable: 'no cluster access from this CLI' };
   try {
     const cluster = await connection.clusters.get(stored.rollout.cluster);
