@@ -213,7 +213,11 @@ async function cliStart(sandbox: LatencySandbox, repeats: number) {
       runnerUrl: `http://127.0.0.1:${(nudges.address() as AddressInfo).port}`,
       kubeconfig: sandbox.cluster.kubeconfigPath,
       clusters: [
-        { name: 'default', kubeconfig: { path: sandbox.cluster.kubeconfigPath, context: 'runner' } },
+        {
+          name: 'default',
+          namespaces: ['default'],
+          kubeconfig: { path: sandbox.cluster.kubeconfigPath, context: 'runner' },
+        },
       ],
       pid: process.pid,
     }),
