@@ -313,7 +313,7 @@ describe('the CDK stack', () => {
 
   it('gives the runner the secrets prefix analysis may read, the one its IAM policy allows', () => {
     expect(functions[functionId('StepRunner')]!.Properties.Environment.Variables.ANALYSIS_SECRET_PREFIX).toBe(
-      'serverless-rollouts/',
+      'rollouts/analysis/',
     );
   });
 
