@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 export interface AwsRequest {
   /** e.g. `AWSEvents.PutEvents`, `AmazonSQS.SendMessage`, `secretsmanager.GetSecretValue`. */
   target: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON as the SDK sent it
   body: any;
 }
 

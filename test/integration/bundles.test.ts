@@ -16,8 +16,8 @@ import { bundleFunction } from '../../infra/bundle.js';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { hmacSha256Hex } from '../../lib/core/triggers/signatures.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
-import { startAwsStub, type AwsStub } from '../support/aws-stub.js';
-import { commandEvent, functionUrlEvent, scheduledEvent, sqsEvent } from '../support/lambda-events.js';
+import { startAwsStub, type AwsStub } from '../../lib/local/aws-stub.js';
+import { commandEvent, functionUrlEvent, scheduledEvent, sqsEvent } from '../../lib/local/lambda-events.js';
 import { createStore, demoRolloutIn, everyRoute, routeWeights, YELLOW } from './runner-harness.js';
 import { applyDemo, createNamespace, waitForAvailable } from './sandbox.js';
 
