@@ -570,7 +570,11 @@ async function main() {
   const started = Date.now();
   log('starting the test control plane and DynamoDB Local');
   const cluster = await startTestCluster({ logFile: join(REPO_ROOT, '.tmp/bench-cluster.log') });
-  const dynamoLocal = await startDynamoDbLocal({ logFile: join(REPO_ROOT, '.tmp/bench-dynamodb.log') });
+  const dynamoLocal = await startDynamoDbLocal({
+    logFile: join(REPO_ROOT, '.tmp/bench-dynamodb.log'),
+    // The machine may be shared: give the JVM time to start.
+    readyTimeoutMs: 240_000,
+  });
   const proxy = await new KubeProxy(cluster.server, cluster.servingCert, cluster.caData).start();
   mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
   const sandbox: Sandbox = {

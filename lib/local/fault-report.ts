@@ -65,9 +65,13 @@ export class FaultReport {
     mkdirSync(join(root, '.tmp'), { recursive: true });
     writeFileSync(join(root, '.tmp/faults-report.json'), text);
     if (!committed) return;
-    const missing = report.groups.filter((group) => group.injected === 0).map((group) => group.id);
+    const missing = report.groups
+      .filter((group) => !group.injected || !group.verified)
+      .map((group) => group.id);
     if (missing.length)
-      throw new Error(`not writing ${committed}: no faults in ${missing.join(', ')} (run the whole file)`);
+      throw new Error(
+        `not writing ${committed}: ${missing.join(', ')} not injected or not verified (run the whole file, green)`,
+      );
     mkdirSync(dirname(join(root, committed)), { recursive: true });
     writeFileSync(join(root, committed), text);
   }
