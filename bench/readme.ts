@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
 import type { FaultReportFile } from '../lib/local/fault-report.js';
 
-interface PassCost {
+/** What one runner pass cost; Kubernetes requests by method and kind, counted at the proxy. */
+export interface PassCost {
   dynamodbRequests: number;
   readUnits: number;
   writeUnits: number;

@@ -29,7 +29,7 @@ import type { RunnerDeps } from '../lib/app/runner/process-rollout.js';
 import { parseRollout, type Rollout } from '../lib/core/model/rollout.js';
 import { keyOf, RolloutStore } from '../lib/adapters/dynamodb/repository.js';
 import { createTableInput, DUE_SHARD, rolloutPartition, SORT_KEYS } from '../lib/adapters/dynamodb/table.js';
-import { renderBenchmarks, updateReadme, type BenchResults } from './readme.js';
+import { renderBenchmarks, updateReadme, type BenchResults, type PassCost } from './readme.js';
 import { hmacSha256Hex } from '../lib/core/triggers/signatures.js';
 import { KubeProxy } from '../lib/local/kube-proxy.js';
 import { startAwsStub } from '../lib/local/aws-stub.js';
@@ -111,15 +111,6 @@ async function demoNamespace(sandbox: Sandbox, namespace: string) {
       .filter((o) => o.kind !== 'Rollout')
       .map((o) => ({ ...o, metadata: { ...o.metadata, namespace } })),
   );
-}
-
-interface PassCost {
-  dynamodbRequests: number;
-  readUnits: number;
-  writeUnits: number;
-  wallMs: number;
-  /** Requests the runner sent to the Kubernetes API in the pass, by method and kind, counted at the proxy. */
-  kubernetes: { total: number; byKind: Record<string, number> };
 }
 
 /** `GET VirtualService`, `PATCH Deployment`, …: what one proxied request was. */

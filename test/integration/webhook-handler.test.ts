@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hmacSha256Hex } from '../../lib/core/triggers/signatures.js';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
+import { functionUrlEvent } from '../../lib/local/lambda-events.js';
 import { lambdaContext, lambdaEnvironment } from './lambda-context.js';
 import {
   createStore,
@@ -36,47 +37,6 @@ let webhook: (
   event: unknown,
 ) => Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
 let ecr: (event: unknown) => Promise<any>;
-
-function functionUrlEvent(
-  method: string,
-  path: string,
-  body: string,
-  headers: Record<string, string> = {},
-  base64 = false,
-) {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      host: 'abcdefg.lambda-url.us-east-1.on.aws',
-      'user-agent': 'GitHub-Hookshot/abc',
-      ...headers,
-    },
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'abcdefg',
-      domainName: 'abcdefg.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'abcdefg',
-      http: {
-        method,
-        path,
-        protocol: 'HTTP/1.1',
-        sourceIp: '140.82.115.1',
-        userAgent: 'GitHub-Hookshot/abc',
-      },
-      requestId: 'a1b2c3',
-      routeKey: '$default',
-      stage: '$default',
-      time: '25/Nov/2026:22:00:00 +0000',
-      timeEpoch: 1764108000000,
-    },
-    ...(body ? { body: base64 ? Buffer.from(body).toString('base64') : body } : {}),
-    isBase64Encoded: base64,
-  };
-}
 
 async function commandsOf(rollout: Rollout) {
   return store.pendingCommands(keyOf(rollout));
