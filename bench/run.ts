@@ -135,7 +135,11 @@ function medianCost(passes: PassCost[]): PassCost {
   };
 }
 
-const STEPPING_STEPS = Array.from({ length: 9 }, (_, i) => ({ setWeight: (i + 1) * 10 }));
+/** 10%, 20%, … with a one-second pause after each: a measured pass ends a pause and takes the next setWeight. */
+const STEPPING_STEPS = Array.from({ length: 9 }, (_, i) => [
+  { setWeight: (i + 1) * 10 },
+  { pause: { duration: 1 } },
+]).flat();
 
 /**
  * 1. Runner pass cost against fleet size, for 10 due Rollouts in two situations: idle (Healthy,
@@ -200,15 +204,6 @@ async function fleet(sandbox: Sandbox) {
       if (!parsed.ok) throw new Error(parsed.errors.join('; '));
       return parsed.value;
     });
-    for (const rollout of steppingRollouts) {
-      await observer.apply(rollout, Date.now());
-      await observer.enqueueCommand(
-        keyOf(rollout),
-        { kind: 'setImage', image: `app:v${size}` },
-        'bench',
-        Date.now(),
-      );
-    }
     const deps: RunnerDeps = {
       store,
       clusters: new ClusterConnections([
@@ -248,20 +243,45 @@ async function fleet(sandbox: Sandbox) {
         kubernetes: { total: sandbox.proxy.requests.length, byKind },
       };
     };
+    // Idle first, before the stepping Rollouts are registered: only the 10 Healthy ones are due.
+    const idle = [];
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      await makeDue(idleKeys);
+      const cost = await measure();
+      if (cost.due !== due) throw new Error(`expected ${due} due Rollouts, the idle pass found ${cost.due}`);
+      idle.push(cost);
+    }
+    for (const rollout of steppingRollouts) {
+      await observer.apply(rollout, Date.now());
+      await observer.enqueueCommand(
+        keyOf(rollout),
+        { kind: 'setImage', image: `app:v${size}` },
+        'bench',
+        Date.now(),
+      );
+    }
     const steppingKeys = steppingRollouts.map((r) => rolloutPartition('default', 'bench-fleet', r.name));
     const weights = async () =>
       Promise.all(steppingRollouts.map(async (r) => (await observer.get(keyOf(r)))?.status.weight ?? -1));
 
-    // Stepping: start the canaries (not measured) until each carries its first 10%, then measure
-    // passes in which each of the 10 moves on by one setWeight step.
-    for (let i = 0; i < 400 && (await weights()).some((w) => w < 10); i++) {
-      await runPass(deps, { only: steppingRollouts.map(keyOf) });
-      await sleep(100);
-    }
-    if ((await weights()).some((w) => w < 10))
-      throw new Error(`stepping canaries did not start: ${await weights()}`);
+    const statuses = async () =>
+      Promise.all(steppingRollouts.map(async (r) => (await observer.get(keyOf(r)))?.status));
+    /** Unmeasured passes until every stepping canary sits in its timed pause. */
+    const settle = async () => {
+      for (let i = 0; i < 400 && (await statuses()).some((s) => s?.phase !== 'Paused'); i++) {
+        await runPass(deps, { only: steppingRollouts.map(keyOf) });
+        await sleep(100);
+      }
+      const phases = (await statuses()).map((s) => `${s?.phase} ${s?.weight}`);
+      if (phases.some((p) => !p.startsWith('Paused')))
+        throw new Error(`stepping canaries did not pause: ${phases}`);
+    };
+    // Stepping: start the canaries (not measured), then measure passes in which each of the 10
+    // finds its pause over and moves on to the next setWeight.
     const steps = [];
     for (let repeat = 0; repeat < REPEATS; repeat++) {
+      await settle();
+      await sleep(1100);
       const before = await weights();
       await makeDue(steppingKeys);
       const cost = await measure();
@@ -270,13 +290,6 @@ async function fleet(sandbox: Sandbox) {
       if (cost.due !== due || moved !== due)
         throw new Error(`stepping pass: ${cost.due} due, ${moved} stepped (weights ${before} -> ${after})`);
       steps.push(cost);
-    }
-    const idle = [];
-    for (let repeat = 0; repeat < REPEATS; repeat++) {
-      await makeDue(idleKeys);
-      const cost = await measure();
-      if (cost.due !== due) throw new Error(`expected ${due} due Rollouts, the idle pass found ${cost.due}`);
-      idle.push(cost);
     }
     results.push({
       size,

@@ -625,6 +625,8 @@ describe('DynamoDB Local stopped mid-pass and restarted', () => {
       stepIndex: 1,
       weight: 5,
       pauseStartedAt: expect.any(String),
+      canaryScaledDown: false,
+      message: 'paused until promoted',
     });
     expect(saved.lastError).toBeUndefined();
     await checkInvariants(rollout, saved);
