@@ -5,7 +5,7 @@
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleFunction } from '../infra/bundle.js';
 import { applyObjects } from '../lib/adapters/kube/apply.js';
 import { ClusterConnections } from '../lib/adapters/kube/clusters.js';
+import { runnerRbac } from '../lib/core/model/runner-access.js';
 import { KubeHttp } from '../lib/adapters/kube/http.js';
 import { VirtualServiceClient } from '../lib/adapters/kube/virtualservices.js';
 import { startDynamoDbLocal } from '../lib/local/dynamodb-local.js';
@@ -25,16 +26,20 @@ import { startRunnerLoop } from '../lib/local/mode.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from '../lib/local/testcluster.js';
 import { MemoryPublisher, type PublishedEvent } from '../lib/adapters/aws/events.js';
 import { runPass } from '../lib/app/runner/pass.js';
+import { setCanaryWeight } from '../lib/app/runner/traffic.js';
 import type { RunnerDeps } from '../lib/app/runner/process-rollout.js';
 import { parseRollout, type Rollout } from '../lib/core/model/rollout.js';
+import { localDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
 import { keyOf, RolloutStore } from '../lib/adapters/dynamodb/repository.js';
 import { createTableInput, DUE_SHARD, rolloutPartition, SORT_KEYS } from '../lib/adapters/dynamodb/table.js';
 import { renderBenchmarks, updateReadme, type BenchResults, type PassCost } from './readme.js';
-import { hmacSha256Hex } from '../lib/core/triggers/signatures.js';
+import { signGeneric } from '../lib/core/triggers/signatures.js';
+import { createWebhookHandler } from '../lib/app/triggers/webhook-handler.js';
 import { KubeProxy } from '../lib/local/kube-proxy.js';
 import { startAwsStub } from '../lib/local/aws-stub.js';
 import { fleetObjects, fleetRolloutDocument } from '../lib/local/fleet.js';
 import { functionUrlEvent, scheduledEvent } from '../lib/local/lambda-events.js';
+import { latency, latencyRows } from './latency.js';
 
 const smoke = process.argv.includes('--smoke');
 const REPEATS = smoke ? 3 : 5;
@@ -59,11 +64,7 @@ function dynamo(
   endpoint: string,
   counters?: { requests: number; read: number; write: number },
 ): DynamoDBClient {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = localDynamoDbClient(endpoint);
   if (counters) {
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -102,9 +103,13 @@ function demoRollout(namespace: string, name: string, steps?: unknown[]): Rollou
   return parsed.value;
 }
 
+/** The namespaces the benchmarks' cluster registry serves; each gets the generated runner RBAC. */
+const BENCH_NAMESPACES = ['bench-fleet', 'bench-kube', 'bench-timing'];
+
 async function demoNamespace(sandbox: Sandbox, namespace: string) {
   const admin = sandbox.cluster.admin();
   await applyObjects(admin, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }]);
+  await applyObjects(admin, runnerRbac({ name: 'default', namespaces: [namespace] }));
   await applyObjects(
     admin,
     readManifests(join(REPO_ROOT, 'examples/istio-demo'))
@@ -207,7 +212,11 @@ async function fleet(sandbox: Sandbox) {
     const deps: RunnerDeps = {
       store,
       clusters: new ClusterConnections([
-        { name: 'default', kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' } },
+        {
+          name: 'default',
+          namespaces: BENCH_NAMESPACES,
+          kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' },
+        },
       ]),
       events: new MemoryPublisher(),
       wakeups: { schedule: async () => undefined },
@@ -320,7 +329,7 @@ async function kubeRequests(sandbox: Sandbox) {
   const client = new VirtualServiceClient(new KubeHttp(loadContext(sandbox.proxiedKubeconfig, 'runner')));
   const measure = async (weight: number) => {
     sandbox.proxy.reset();
-    await client.setWeight(rollout, weight, new Map());
+    await setCanaryWeight(client, rollout, weight, new Map());
     const perVs = rollout.canary.virtualServices.length;
     return {
       get: sandbox.proxy.count('GET', '/virtualservices/') / perVs,
@@ -360,7 +369,11 @@ async function stepTiming(sandbox: Sandbox) {
   await store.apply(rollout, Date.now());
   const paused: PublishedEvent[] = [];
   const clusters = new ClusterConnections([
-    { name: 'default', kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' } },
+    {
+      name: 'default',
+      namespaces: BENCH_NAMESPACES,
+      kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' },
+    },
   ]);
   sandbox.proxy.reset();
   const loop = startRunnerLoop(
@@ -374,6 +387,7 @@ async function stepTiming(sandbox: Sandbox) {
     'bench',
     Date.now(),
   );
+  void loop.nudge(keyOf(rollout));
   const deadline = Date.now() + (durations.reduce((a, b) => a + b, 0) + 60) * 1000;
   const done = async () => {
     const status = (await store.get(keyOf(rollout)))?.status;
@@ -425,7 +439,7 @@ async function coldStart(sandbox: Sandbox) {
     },
     'registry-webhook': {
       event: functionUrlEvent('POST', '/generic', body, {
-        'x-signature-256': `sha256=${hmacSha256Hex('bench-secret', Buffer.from(body))}`,
+        ...signGeneric('bench-secret', Buffer.from(body), Date.now() / 1000),
       }),
       env: { WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:webhooks' },
     },
@@ -508,17 +522,14 @@ async function webhookThroughput(sandbox: Sandbox) {
   const rollout = demoRollout('bench-webhook', 'matched');
   await store.apply({ ...rollout, trigger: { repository: 'ghcr.io/acme/matched' } } as Rollout, Date.now());
   const secret = 'bench-secret';
-  Object.assign(process.env, {
-    TABLE_NAME: 'webhook',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: sandbox.dynamoEndpoint,
-    WEBHOOK_SECRETS: JSON.stringify({ generic: secret }),
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  const handler = createWebhookHandler({
+    store: new RolloutStore(client, 'webhook'),
+    secrets: async () => ({ generic: secret }),
+    bindings: { harborHosts: [] },
+    clock: Date.now,
   });
-  const { handler } = await import('../functions/registry-webhook.js');
-  const server = await serveFunctionUrl(handler as unknown as FunctionUrlHandler, 0, {
+  const server = await serveFunctionUrl(handler as FunctionUrlHandler, 0, {
     awsRequestId: 'bench',
   });
   const address = server.address();
@@ -535,8 +546,10 @@ async function webhookThroughput(sandbox: Sandbox) {
         url: 'http://127.0.0.1:${port}/generic', method: 'POST', connections: 10, duration: ${seconds},
         requests: [{ setupRequest: (request) => {
           const body = JSON.stringify({ image: '${repository}:v' + (n++) });
-          const signature = 'sha256=' + createHmac('sha256', '${secret}').update(body).digest('hex');
-          return { ...request, body, headers: { 'content-type': 'application/json', 'x-signature-256': signature } };
+          // signGeneric's scheme (lib/core/triggers/signatures.ts): the timestamp and the body, signed together.
+          const timestamp = String(Math.floor(Date.now() / 1000));
+          const signature = 'sha256=' + createHmac('sha256', '${secret}').update(timestamp + '.' + body).digest('hex');
+          return { ...request, body, headers: { 'content-type': 'application/json', 'x-signature-timestamp': timestamp, 'x-signature-256': signature } };
         } }],
       });
       console.log(JSON.stringify({ requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total, seconds: result.duration }));`;
@@ -601,11 +614,17 @@ async function main() {
       stepTiming: await stepTiming(sandbox),
       coldStart: await coldStart(sandbox),
       webhook: await webhookThroughput(sandbox),
+      latency: await latency(sandbox, smoke),
       seconds: Math.round((Date.now() - started) / 1000),
     };
     const path = join(REPO_ROOT, smoke ? '.tmp/bench-smoke.json' : 'bench/results.json');
     writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
     console.log(renderBenchmarks(results as unknown as BenchResults));
+    console.log(
+      latencyRows(results.latency)
+        .map((row) => row.join('  '))
+        .join('\n'),
+    );
     console.log(`\nwritten to ${path}`);
     // The README's Benchmarks table is generated from the committed results, never from a smoke run.
     if (!smoke) console.log((await updateReadme()) ? 'README.md regenerated' : 'README.md unchanged');

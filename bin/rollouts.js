@@ -1,7 +1,29 @@
 #!/usr/bin/env node
-// Entry point for `npx rollouts`: npm puts the project's Node 24 first on PATH, and tsx runs the
-// TypeScript CLI without a build step.
-import { register } from 'tsx/esm/api';
+// Entry point for `rollouts` (`npx rollouts` and an installed binary alike). It runs the prebuilt
+// bundle dist/cli/rollouts.mjs (`npm run build`; `npm ci` and `npm install` build it through
+// `prepare`), which starts without transpiling anything. When the bundle is missing, or older than
+// one of the sources it was built from (an edit or a checkout since the last build), it runs the
+// TypeScript sources through tsx instead: always the current code, only slower to start.
+import { readFileSync, statSync } from 'node:fs';
+import { URL } from 'node:url';
 
-register();
-await import('./rollouts.ts');
+const root = new URL('../', import.meta.url);
+const bundle = new URL('dist/cli/rollouts.mjs', root);
+
+function bundleIsCurrent() {
+  try {
+    const built = statSync(bundle).mtimeMs;
+    const sources = JSON.parse(readFileSync(new URL('dist/cli/inputs.json', root), 'utf8'));
+    return sources.every((source) => statSync(new URL(source, root)).mtimeMs <= built);
+  } catch {
+    return false;
+  }
+}
+
+if (bundleIsCurrent()) {
+  await import(bundle.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./rollouts.ts');
+}

@@ -1,35 +1,27 @@
 /**
  * The `rollouts` CLI. Each command parses its flags here and calls lib; the commands that need
- * no store (lint, preview) read files only.
+ * no store (lint, preview) read files only. Each command loads the modules it needs when it runs,
+ * so none pays at start for another's (the AWS SDK, the YAML parser, local mode).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { lint } from '../lib/app/cli/lint.js';
 import type { SourceFile } from '../lib/app/cli/manifests.js';
-import { preview, type OutputFormat } from '../lib/app/cli/preview.js';
-import { connect, type Connection } from '../lib/app/cli/connection.js';
-import {
-  applyFiles,
-  get,
-  history,
-  list,
-  sendCommand,
-  setImageCommand,
-  type CommandOutput,
-} from '../lib/app/cli/store-commands.js';
+import type { OutputFormat } from '../lib/app/cli/preview.js';
+import type { Connection } from '../lib/app/cli/connection.js';
+import type { CommandOutput } from '../lib/app/cli/store-commands.js';
 import type { Command } from '../lib/core/engine/types.js';
 import type { RolloutKey } from '../lib/adapters/dynamodb/types.js';
 
 const USAGE = `usage: rollouts <command> [flags]
 
 Commands that read files only:
-  lint -f rollout.yaml [--virtualservice vs.yaml ...]
-  preview -f rollout.yaml --virtualservice vs.yaml [...] --weight N [-o yaml|json]
+  lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...]
+  preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
 
 Commands on the store (local mode from 'npm start', or a deployed stack: --stack NAME or ROLLOUTS_STACK):
   apply -f rollout.yaml
   list
-  get NAME [--watch]
+  get NAME [--watch [--until-done]]   --until-done: exit 0 once Healthy, 1 once Degraded or InvalidSpec
   set image NAME CONTAINER=IMAGE
   promote NAME [--full]
   abort NAME
@@ -37,8 +29,11 @@ Commands on the store (local mode from 'npm start', or a deployed stack: --stack
   history NAME
   Flags: -n/--namespace NS (default "default"), --cluster NAME (default "default"), --stack NAME, --table T, --endpoint URL
 
+Cluster setup:
+  rbac --cluster NAME [--config cdk.json]   the RBAC and admission policy for one cluster (kubectl apply -f -)
+
 Local mode:
-  dev [--kubeconfig FILE --context NAME]   run everything on this machine (npm start)
+  dev [--kubeconfig FILE --context NAME --namespaces a,b]   run everything on this machine (npm start)
   demo                                     the seed's scenario, unattended (npm run demo)
 `;
 
@@ -73,23 +68,33 @@ function fileFlags(args: string[], extra: Record<string, { type: 'string'; short
   };
 }
 
-function runLint(args: string[]): number {
+const storeCommands = () => import('../lib/app/cli/store-commands.js');
+
+async function runLint(args: string[]): Promise<number> {
+  const { lint } = await import('../lib/app/cli/lint.js');
   const { rollouts, virtualServices } = fileFlags(args);
   const report = lint(rollouts, virtualServices);
   (report.ok ? process.stdout : process.stderr).write(`${report.lines.join('\n')}\n`);
   return report.ok ? 0 : 1;
 }
 
-function runPreview(args: string[]): number {
+async function runPreview(args: string[]): Promise<number> {
+  const { preview } = await import('../lib/app/cli/preview.js');
   const { values, rollouts, virtualServices } = fileFlags(args, {
     weight: { type: 'string' },
+    step: { type: 'string' },
     output: { type: 'string', short: 'o' },
   });
   if (rollouts.length !== 1) throw new UsageError('preview takes exactly one -f rollout.yaml');
   if (virtualServices.length === 0) throw new UsageError('--virtualservice vs.yaml is required');
   const weightText = values.weight as string | undefined;
-  if (weightText === undefined || !/^\d+$/.test(weightText) || Number(weightText) > 100) {
-    throw new UsageError(`--weight must be a whole number from 0 to 100, found ${weightText ?? 'nothing'}`);
+  const stepText = values.step as string | undefined;
+  if ((weightText === undefined) === (stepText === undefined))
+    throw new UsageError('give exactly one of --weight N and --step N');
+  if (stepText !== undefined && !/^[1-9]\d*$/.test(stepText))
+    throw new UsageError(`--step must be a step number from 1, found ${stepText}`);
+  if (weightText !== undefined && (!/^\d+$/.test(weightText) || Number(weightText) > 100)) {
+    throw new UsageError(`--weight must be a whole number from 0 to 100, found ${weightText}`);
   }
   const format = (values.output as string | undefined) ?? 'yaml';
   if (format !== 'yaml' && format !== 'json')
@@ -97,7 +102,7 @@ function runPreview(args: string[]): number {
   const result = preview(
     rollouts[0] as SourceFile,
     virtualServices,
-    Number(weightText),
+    stepText === undefined ? { weight: Number(weightText) } : { step: Number(stepText) },
     format as OutputFormat,
   );
   if (!result.ok) {
@@ -115,6 +120,7 @@ const STORE_FLAGS = {
   endpoint: { type: 'string' },
   stack: { type: 'string' },
   watch: { type: 'boolean', short: 'w' },
+  'until-done': { type: 'boolean' },
   full: { type: 'boolean' },
   filename: { type: 'string', short: 'f', multiple: true },
 } as const;
@@ -144,6 +150,7 @@ async function withStore(
   run: (connection: Connection, parsed: ReturnType<typeof storeArgs>) => Promise<CommandOutput>,
 ): Promise<number> {
   const parsed = storeArgs(args);
+  const { connect } = await import('../lib/app/cli/connection.js');
   let connection: Connection;
   try {
     connection = await connect({
@@ -159,41 +166,44 @@ async function withStore(
 
 async function runGet(args: string[]): Promise<number> {
   const parsed = storeArgs(args);
-  if (!parsed.values.watch)
-    return withStore(args, (connection) => get(connection, parsed.key(parsed.positionals[0])));
-  const connection = await connect({
-    table: parsed.values.table,
-    endpoint: parsed.values.endpoint,
-    stack: parsed.values.stack,
-  });
-  for (;;) {
-    const output = await get(connection, parsed.key(parsed.positionals[0]));
-    process.stdout.write(`\x1b[2J\x1b[H${output.ok ? output.stdout : output.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+  const key = parsed.key(parsed.positionals[0]);
+  if (parsed.values['until-done'] && !parsed.values.watch)
+    throw new UsageError('--until-done goes with --watch');
+  const { get, watch } = await storeCommands();
+  if (!parsed.values.watch) return withStore(args, (connection) => get(connection, key));
+  return withStore(args, (connection) =>
+    watch(connection, key, {
+      untilDone: parsed.values['until-done'] ?? false,
+      terminal: process.stdout.isTTY === true,
+      write: (text) => process.stdout.write(text),
+      intervalMs: 1000,
+    }),
+  );
 }
 
 const simple = (command: Command) => (args: string[]) =>
-  withStore(args, (connection, { positionals, key }) =>
-    sendCommand(connection, key(positionals[0]), command, Date.now()),
+  withStore(args, async (connection, { positionals, key }) =>
+    (await storeCommands()).sendCommand(connection, key(positionals[0]), command, Date.now()),
   );
 
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   lint: runLint,
   preview: runPreview,
   apply: (args) =>
-    withStore(args, (connection, { values }) => {
+    withStore(args, async (connection, { values }) => {
       const files = (values.filename ?? []).map(readSource);
       if (files.length === 0) throw new UsageError('-f rollout.yaml is required');
-      return applyFiles(connection, files, Date.now());
+      return (await storeCommands()).applyFiles(connection, files, Date.now());
     }),
-  list: (args) => withStore(args, (connection) => list(connection)),
+  list: (args) => withStore(args, async (connection) => (await storeCommands()).list(connection)),
   get: runGet,
   history: (args) =>
-    withStore(args, (connection, { positionals, key }) => history(connection, key(positionals[0]))),
+    withStore(args, async (connection, { positionals, key }) =>
+      (await storeCommands()).history(connection, key(positionals[0])),
+    ),
   promote: (args) =>
-    withStore(args, (connection, { values, positionals, key }) =>
-      sendCommand(
+    withStore(args, async (connection, { values, positionals, key }) =>
+      (await storeCommands()).sendCommand(
         connection,
         key(positionals[0]),
         values.full ? { kind: 'promoteFull' } : { kind: 'promote' },
@@ -204,6 +214,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   retry: simple({ kind: 'retry' }),
   set: (args) =>
     withStore(args, async (connection, { positionals, key }) => {
+      const { sendCommand, setImageCommand } = await storeCommands();
       const [what, name, assignment] = positionals;
       if (what !== 'image' || !assignment)
         throw new UsageError('usage: rollouts set image NAME CONTAINER=IMAGE');
@@ -213,6 +224,22 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
       if (typeof command === 'string') throw new UsageError(command);
       return sendCommand(connection, key(name), command, Date.now());
     }),
+  rbac: async (args) => {
+    const { rbac, readRegistry } = await import('../lib/app/cli/rbac.js');
+    const { values } = parseArgs({
+      args,
+      options: { cluster: { type: 'string' }, config: { type: 'string' } },
+      strict: true,
+    });
+    if (!values.cluster) throw new UsageError('--cluster NAME is required');
+    let registry: ReturnType<typeof readRegistry>;
+    try {
+      registry = readRegistry(values.config);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    return emit(rbac(registry, values.cluster));
+  },
   dev: async (args) => (await import('../lib/local/dev.js')).runDev(args),
   demo: async (args) => (await import('../lib/local/demo.js')).runDemo(args),
 };

@@ -1,6 +1,7 @@
 /**
- * Bundles a Lambda entry point with esbuild: minified ESM for node24 with source maps. Used by the
- * CDK stack (local bundling) and by the cold-start benchmark, so both measure the same artefact.
+ * Bundles with esbuild: minified ESM for node24 with source maps. Lambda entry points (used by the
+ * CDK stack's local bundling and by the cold-start benchmark, so both measure the same artefact) and
+ * the CLI (bin/build.ts).
  */
 import { build, type Plugin } from 'esbuild';
 import { mkdirSync } from 'node:fs';
@@ -32,12 +33,30 @@ export interface BundleResult {
   bytes: number;
 }
 
-export async function bundleFunction(entry: string, outdir: string): Promise<BundleResult> {
+export interface BundleOptions {
+  /** The entry's output name, without extension. */
+  name?: string;
+  /** Dynamic imports become chunks loaded only when reached (a CLI loads what its command needs). */
+  splitting?: boolean;
+  external?: string[];
+}
+
+export interface Bundle extends BundleResult {
+  /** Every source file the bundle was built from, for telling whether it is stale. */
+  inputs: string[];
+}
+
+/** The one esbuild setup of the project: Lambda functions and the CLI are bundled alike. */
+export async function bundle(entry: string, outdir: string, options: BundleOptions = {}): Promise<Bundle> {
   mkdirSync(outdir, { recursive: true });
-  const file = join(outdir, 'index.mjs');
+  const name = options.name ?? 'index';
+  const file = join(outdir, `${name}.mjs`);
   const result = await build({
-    entryPoints: [entry],
-    outfile: file,
+    entryPoints: { [name]: entry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: options.splitting ?? false,
+    chunkNames: '[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -46,8 +65,7 @@ export async function bundleFunction(entry: string, outdir: string): Promise<Bun
     sourcemap: true,
     metafile: true,
     mainFields: ['module', 'main'],
-    // Local mode reads kubeconfigs with it; on Lambda every cluster is EKS, reached with a token.
-    external: ['@kubernetes/client-node'],
+    external: options.external ?? [],
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
@@ -58,9 +76,16 @@ export async function bundleFunction(entry: string, outdir: string): Promise<Bun
     file,
     bytes:
       result.metafile.outputs[
-        Object.keys(result.metafile.outputs).find((name) => name.endsWith('index.mjs')) as string
+        Object.keys(result.metafile.outputs).find((output) => output.endsWith(`${name}.mjs`)) as string
       ]?.bytes ?? 0,
+    inputs: Object.keys(result.metafile.inputs),
   };
+}
+
+export async function bundleFunction(entry: string, outdir: string): Promise<BundleResult> {
+  // Local mode reads kubeconfigs with it; on Lambda every cluster is EKS, reached with a token.
+  const { file, bytes } = await bundle(entry, outdir, { external: ['@kubernetes/client-node'] });
+  return { file, bytes };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -7,7 +7,7 @@ import { formatIssues } from '../lib/core/model/issues.js';
 export const RUNNER_KUBERNETES_GROUP = 'serverless-rollouts:runners';
 
 const eksCluster = clusterTargetSchema.refine((target) => 'eks' in target, {
-  message: 'deployed clusters are EKS clusters: {name, eks: {clusterName, region, roleArn?}}',
+  message: 'deployed clusters are EKS clusters: {name, namespaces, eks: {clusterName, region, roleArn?}}',
 });
 
 /** The retentions CloudWatch Logs accepts (RetentionDays' values); anything else fails at synth, not at deploy. */

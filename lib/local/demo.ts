@@ -4,7 +4,7 @@
  * `pause: {}` as the guide does, and checks each state the guide shows. Exit 1 if one is not reached.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hmacSha256Hex } from '../core/triggers/signatures.js';
+import { signGeneric } from '../core/triggers/signatures.js';
 import { readWeights, type RouteWeights } from '../core/istio/weights.js';
 import type { RolloutKey, StoredRollout } from '../adapters/dynamodb/types.js';
 import { startLocalMode, type LocalMode } from './mode.js';
@@ -28,7 +28,7 @@ async function walk(local: LocalMode): Promise<number> {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-signature-256': `sha256=${hmacSha256Hex(local.secrets.generic, Buffer.from(body))}`,
+      ...signGeneric(local.secrets.generic, Buffer.from(body), Date.now() / 1000),
     },
     body,
   });
@@ -59,6 +59,7 @@ async function walk(local: LocalMode): Promise<number> {
     if (status.phase === 'Paused' && status.pauseUntil === undefined && !promoted) {
       console.log('\n$ rollouts promote rollouts-demo   (the guide promotes at pause: {})\n');
       await local.store.enqueueCommand(KEY, { kind: 'promote' }, 'demo', Date.now());
+      void local.nudge(KEY);
       promoted = true;
     }
     if (status.phase === 'Healthy' && status.stableImage === IMAGE) {

@@ -7,7 +7,12 @@ import { REPO_ROOT } from './testcluster.js';
 export async function runDev(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { kubeconfig: { type: 'string' }, context: { type: 'string' }, port: { type: 'string' } },
+    options: {
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      port: { type: 'string' },
+      namespaces: { type: 'string' },
+    },
     strict: true,
   });
   const started = Date.now();
@@ -15,6 +20,7 @@ export async function runDev(args: string[]): Promise<number> {
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context ? { context: values.context } : {}),
     ...(values.port ? { port: Number(values.port) } : {}),
+    ...(values.namespaces ? { namespaces: values.namespaces.split(',') } : {}),
     progress: (message) => console.log(`… ${message}`),
     onEvent: ({ key, event }) =>
       console.log(

@@ -12,13 +12,13 @@ export const scheduledEvent = {
   detail: {},
 };
 
-/** A command (or nudge) on the rollouts bus, as `rollouts promote` or a deployer puts it. */
-export function commandEvent(detail: unknown) {
+/** A command (or nudge) on the rollouts bus, as `rollouts promote`, a deployer or a trigger (its `source`) puts it. */
+export function commandEvent(detail: unknown, source = 'com.example.deployer') {
   return {
     ...scheduledEvent,
     id: 'c0mmand',
     'detail-type': 'Rollout Command',
-    source: 'com.example.deployer',
+    source,
     resources: [],
     detail,
   };

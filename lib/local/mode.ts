@@ -1,11 +1,12 @@
 /**
- * Local mode: DynamoDB Local, the step runner on timers, the webhook server on 127.0.0.1 through the
+ * Local mode: DynamoDB Local, the event-driven step runner, the webhook server on 127.0.0.1 through the
  * Lambda handler itself, and the sandbox control plane with the demo applied (or a real cluster).
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DEV_STATE_FILE, type DevState } from '../app/cli/connection.js';
 import { ClusterConnections } from '../adapters/kube/clusters.js';
@@ -13,23 +14,32 @@ import { applyObjects } from '../adapters/kube/apply.js';
 import { MemoryPublisher, type PublishedEvent } from '../adapters/aws/events.js';
 import { runPass } from '../app/runner/pass.js';
 import type { RunnerDeps } from '../app/runner/process-rollout.js';
-import { TimerWakeups } from '../adapters/aws/wakeups.js';
-import type { ClusterTarget } from '../core/model/clusters.js';
+import { consoleLogger } from '../adapters/memory/logger.js';
+import { TimerWakeups } from '../adapters/memory/wakeups.js';
+import type { EngineOptions } from '../core/engine/types.js';
+import { clusterRegistrySchema, type ClusterTarget } from '../core/model/clusters.js';
+import { formatIssues } from '../core/model/issues.js';
+import { runnerRbac } from '../core/model/runner-access.js';
 import { parseRollout } from '../core/model/rollout.js';
 import { RolloutStore } from '../adapters/dynamodb/repository.js';
+import { localDynamoDbClient } from '../adapters/dynamodb/client.js';
 import { createTableInput } from '../adapters/dynamodb/table.js';
 import type { RolloutKey } from '../adapters/dynamodb/types.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { serveFunctionUrl, type FunctionUrlHandler } from './function-url.js';
+import { serveNudges } from './nudges.js';
 import { freePort } from './ports.js';
+import { createWebhookHandler } from '../app/triggers/webhook-handler.js';
+import { harborHostsFromEnvironment } from '../adapters/aws/trigger-deps.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from './testcluster.js';
 
 export const STATE_DIR = join(REPO_ROOT, '.rollouts');
 const TABLE_NAME = 'serverless-rollouts';
-const POLL_MS = 500;
 
 export interface LocalModeOptions {
   kubeconfig?: string;
+  /** The namespaces the local cluster serves (default: `default`, where the demo lives). */
+  namespaces?: string[];
   context?: string;
   port?: number;
   progress: (message: string) => void;
@@ -43,6 +53,8 @@ export interface LocalMode {
   clusters: ClusterConnections;
   kubeconfigPath: string;
   sandbox: boolean;
+  /** Starts a pass for `key` now: what the CLI's nudge does, for callers in this process. */
+  nudge(key: RolloutKey): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,21 +71,19 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       logFile: join(STATE_DIR, 'dynamodb-local.log'),
     });
     stops.push(() => dynamo.stop());
-    const client = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = localDynamoDbClient(dynamo.endpoint);
     await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
     const store = new RolloutStore(client, TABLE_NAME);
 
     let target: ClusterTarget;
     let kubeconfigPath: string;
     const sandbox = !options.kubeconfig;
+    const namespaces = options.namespaces ?? ['default'];
     if (options.kubeconfig) {
       kubeconfigPath = options.kubeconfig;
       target = {
         name: 'default',
+        namespaces,
         kubeconfig: { path: options.kubeconfig, ...(options.context ? { context: options.context } : {}) },
       };
     } else {
@@ -89,11 +99,17 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         cluster.admin(),
         readManifests(join(REPO_ROOT, 'examples/istio-demo')).filter((o) => o.kind !== 'Rollout'),
       );
-      target = { name: 'default', kubeconfig: { path: kubeconfigPath, context: 'runner' } };
+      target = { name: 'default', namespaces, kubeconfig: { path: kubeconfigPath, context: 'runner' } };
+      await applyObjects(cluster.admin(), [
+        ...namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+        ...runnerRbac(target),
+      ]);
       const demo = parseRollout(readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0]);
       if (!demo.ok) throw new Error(`examples/istio-demo/rollout.yaml: ${demo.errors.join('; ')}`);
       await store.apply(demo.value, Date.now());
     }
+    const registry = clusterRegistrySchema.safeParse([target]);
+    if (!registry.success) throw new Error(`local cluster: ${formatIssues(registry.error)}`);
     const clusters = new ClusterConnections([target]);
 
     const secrets = {
@@ -102,53 +118,87 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       harbor: randomBytes(16).toString('hex'),
       dockerhubToken: randomBytes(16).toString('hex'),
     };
-    Object.assign(process.env, {
-      TABLE_NAME,
-      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      WEBHOOK_SECRETS: JSON.stringify(secrets),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    const runner = startRunnerLoop(store, clusters, options.onEvent);
+    stops.push(() => runner.stop());
+    const nudges = await serveNudges(await freePort(), (key) => void runner.nudge(key));
+    stops.push(() => new Promise<void>((resolve) => nudges.close(() => resolve())));
+    const { port: nudgePort } = nudges.address() as AddressInfo;
+
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    const webhook = createWebhookHandler({
+      store,
+      secrets: async () => secrets,
+      // Harbor pushes are taken only from the hosts named, as in AWS.
+      bindings: { harborHosts: harborHostsFromEnvironment(process.env) },
+      // A queued push starts its pass at once, as the command event does in AWS.
+      nudge: async (key) => void runner.nudge(key),
+      clock: Date.now,
     });
-    const { handler } = await import('../../functions/registry-webhook.js');
     const port = options.port ?? (await freePort());
-    const server: Server = await serveFunctionUrl(handler as unknown as FunctionUrlHandler, port, {
+    const server: Server = await serveFunctionUrl(webhook as FunctionUrlHandler, port, {
       awsRequestId: 'local',
       functionName: 'registry-webhook',
     });
     stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const webhookUrl = `http://127.0.0.1:${port}`;
 
-    const runner = startRunnerLoop(store, clusters, options.onEvent);
-    stops.push(() => runner.stop());
-
     const state: DevState = {
       dynamodbEndpoint: dynamo.endpoint,
       tableName: TABLE_NAME,
       webhookUrl,
+      runnerUrl: `http://127.0.0.1:${nudgePort}`,
       kubeconfig: kubeconfigPath,
       clusters: [target],
       pid: process.pid,
     };
     writeFileSync(join(REPO_ROOT, DEV_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
-    return { webhookUrl, secrets, store, clusters, kubeconfigPath, sandbox, stop: stopAll };
+    return {
+      webhookUrl,
+      secrets,
+      store,
+      clusters,
+      kubeconfigPath,
+      sandbox,
+      nudge: runner.nudge,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
 
-/** Passes over due Rollouts every half second, and at each Rollout's own instant through a timer. */
+/** Local mode's engine timing: resyncs of a paused or aborted rollout come sooner than in AWS. */
+export const LOCAL_ENGINE: EngineOptions = { pollSeconds: 1, resyncSeconds: 10 };
+/** A pass waiting for pods watches their Deployment this long before falling back to a wake-up. */
+export const LOCAL_WATCH_SECONDS = 30;
+
+export interface RunnerLoop {
+  deps: RunnerDeps;
+  /** Runs a pass now: for `key`, or over whatever is due. Resolves when it is done. */
+  nudge(key?: RolloutKey): Promise<void>;
+  /** Resolves once no pass is running. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The step runner of local mode, event-driven like the Lambda: a pass runs when something happens
+ * (a command or a push nudges it, a wake-up fires at the instant a Rollout stored, the Deployment a
+ * pass watches becomes available), never on a timer, so nothing reads DynamoDB while nothing is due. One pass over what is due at start catches
+ * up with what was queued before. Passes run side by side, as Lambda invocations do; the lease and
+ * the conditional save keep two passes over one Rollout from both writing.
+ */
 export function startRunnerLoop(
   store: RolloutStore,
   clusters: ClusterConnections,
   onEvent?: (event: PublishedEvent) => void,
-) {
+  engine: EngineOptions = LOCAL_ENGINE,
+): RunnerLoop {
   let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
-  const wakeups = new TimerWakeups((key: RolloutKey) => schedule({ only: [key] }));
+  const inFlight = new Set<Promise<void>>();
+  const wakeups = new TimerWakeups((key: RolloutKey) => void nudge(key));
   const deps: RunnerDeps = {
     store,
     clusters,
@@ -156,25 +206,30 @@ export function startRunnerLoop(
     wakeups,
     owner: `local:${process.pid}`,
     clock: Date.now,
-    engine: { pollSeconds: 1, resyncSeconds: 10 },
-    log: (message, detail) => console.error(`runner: ${message} ${JSON.stringify(detail ?? {})}`),
+    engine,
+    watchSeconds: LOCAL_WATCH_SECONDS,
+    logger: consoleLogger('runner'),
   };
-  const schedule = (options: { only?: RolloutKey[] } = {}) => {
-    running = running.then(() =>
-      stopped
-        ? undefined
-        : runPass(deps, options).catch((error: unknown) => console.error('runner pass failed:', error)),
-    );
-    return running;
+  const nudge = (key?: RolloutKey): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    const pass: Promise<void> = runPass(deps, key ? { only: [key] } : {})
+      .then(() => undefined)
+      .catch((error: unknown) => console.error('runner pass failed:', error))
+      .finally(() => inFlight.delete(pass));
+    inFlight.add(pass);
+    return pass;
   };
-  const interval = setInterval(() => void schedule(), POLL_MS);
+  void nudge();
   return {
     deps,
+    nudge,
+    settled: async () => {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
     stop: async () => {
       stopped = true;
-      clearInterval(interval);
       wakeups.stop();
-      await running;
+      await Promise.all(inFlight);
     },
   };
 }

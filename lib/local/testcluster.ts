@@ -12,17 +12,20 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { applyObjects, waitForCrdsEstablished } from '../adapters/kube/apply.js';
+import { RUNNER_GROUP, runnerAdmissionPolicy } from '../core/model/runner-access.js';
 import { freePort, httpStatus } from './ports.js';
 import { ProcessGroup, waitFor } from './processes.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TOOL_DIR = join(REPO_ROOT, 'tools/testcluster');
-export const RUNNER_GROUP = 'serverless-rollouts:runners';
 export const RUNNER_USER = 'serverless-rollouts-runner';
 
 export interface TestCluster {
   server: string;
-  /** A kubeconfig with contexts `admin` (system:masters) and `runner` (the shipped RBAC only). */
+  /**
+   * A kubeconfig with contexts `admin` (system:masters) and `runner` (the runners' group: only the
+   * admission policy is installed at boot; RBAC is per namespace, installed with `runnerRbac`).
+   */
   kubeconfigPath: string;
   adminToken: string;
   runnerToken: string;
@@ -183,14 +186,14 @@ async function boot(
     },
   };
 
-  progress('installing the Istio CRDs and the runner RBAC');
+  progress('installing the Istio CRDs and the runner admission policy');
   const crds = readManifests(join(TOOL_DIR, 'istio-crds'));
   await applyObjects(cluster.admin(), crds);
   await waitForCrdsEstablished(
     cluster.admin(),
     crds.map((crd) => crd.metadata?.name as string),
   );
-  await applyObjects(cluster.admin(), readManifests(join(REPO_ROOT, 'deploy'), 'rbac.yaml'));
+  await applyObjects(cluster.admin(), runnerAdmissionPolicy());
   return cluster;
 }
 

@@ -1,11 +1,11 @@
 /**
  * Faults injected into the real parts: the system converges with nothing lost. Every injected
- * fault is recorded with where it landed (test/support/fault-report.ts); after each one the
+ * fault is recorded with where it landed (lib/local/fault-report.ts); after each one the
  * invariants are checked against the API server itself, and what the README claims for its kind
  * is asserted. `npm run faults:update` commits the report the README's Reliability table shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +16,12 @@ import { ClusterConnections } from '../../lib/adapters/kube/clusters.js';
 import { startDynamoDbLocal } from '../../lib/local/dynamodb-local.js';
 import { freePort } from '../../lib/local/ports.js';
 import { runPass } from '../../lib/app/runner/pass.js';
-import { acceptPushes } from '../../lib/app/runner/pushes.js';
+import { acceptPushes } from '../../lib/app/triggers/pushes.js';
 import type { RunnerDeps } from '../../lib/app/runner/process-rollout.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import { decide } from '../../lib/core/engine/decide.js';
 import { describeRollout } from '../../lib/app/cli/describe.js';
+import { localDynamoDbClient } from '../../lib/adapters/dynamodb/client.js';
 import { keyOf, RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { createTableInput } from '../../lib/adapters/dynamodb/table.js';
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
@@ -36,7 +37,14 @@ import {
   routeWeights,
   runnerDeps,
 } from './runner-harness.js';
-import { admin, applyDemo, createNamespace, kubeconfig, waitForAvailable } from './sandbox.js';
+import {
+  admin,
+  applyDemo,
+  createNamespace,
+  kubeconfig,
+  testClusterTarget,
+  waitForAvailable,
+} from './sandbox.js';
 
 const YELLOW = 'argoproj/rollouts-demo:yellow';
 const ERROR_RETRY_MS = 10_000;
@@ -79,12 +87,7 @@ let proxy: KubeProxy;
 let proxiedKubeconfig: string;
 
 function proxiedClusters(): ClusterConnections {
-  return new ClusterConnections(
-    [{ name: 'default', kubeconfig: { path: proxiedKubeconfig, context: 'runner' } }],
-    undefined,
-    undefined,
-    1000,
-  );
+  return new ClusterConnections([testClusterTarget('runner', proxiedKubeconfig)], undefined, undefined, 1000);
 }
 
 /** `VirtualService rollouts-demo-vsvc1` or `Deployment rollouts-demo-stable`, from a request path. */
@@ -451,8 +454,13 @@ describe('duplicate and reordered webhook deliveries', () => {
     for (const { push, id } of deliveries) {
       report.fault('duplicate-delivery', `delivery ${id} of ${push.tag}`);
       results.push(
-        (await acceptPushes(store, [push], { deliveryId: id, source: 'test', now: Date.now() })).results[0]
-          ?.result,
+        (
+          await acceptPushes(store, [push], {
+            deliveryKeys: [`delivery:${id}`],
+            source: 'test',
+            now: Date.now(),
+          })
+        ).results[0]?.result,
       );
     }
     expect(results).toEqual(['queued', 'duplicate', 'duplicate', 'queued', 'duplicate', 'duplicate']);
@@ -550,12 +558,7 @@ describe('DynamoDB Local stopped mid-pass and restarted', () => {
     const dbPath = mkdtempSync(join(tmpdir(), 'ddb-'));
     const logFile = join(process.cwd(), '.tmp/faults-dynamodb.log');
     let dynamo = await startDynamoDbLocal({ logFile, port, dbPath, readyTimeoutMs: 240_000 });
-    const client = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-      maxAttempts: 2,
-    });
+    const client = localDynamoDbClient(dynamo.endpoint, { maxAttempts: 2 });
     await client.send(new CreateTableCommand(createTableInput('restart')));
     const store = new RolloutStore(client, 'restart');
     const rollout = demoRolloutIn(namespace);

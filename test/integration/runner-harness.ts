@@ -1,5 +1,6 @@
 /** A store on DynamoDB Local and a runner against the test control plane, for one test file. */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoDbClient } from '../../lib/adapters/dynamodb/client.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloutStatus } from '../../lib/core/engine/types.js';
@@ -15,16 +16,12 @@ import { RolloutStore, keyOf } from '../../lib/adapters/dynamodb/repository.js';
 import { createTableInput } from '../../lib/adapters/dynamodb/table.js';
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import { readDocuments } from '../unit/fixtures.js';
-import { admin, kubeconfig } from './sandbox.js';
+import { admin, kubeconfig, testClusterTarget } from './sandbox.js';
 
 export function dynamoClient(): DynamoDBClient {
   const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: run integration tests through jest');
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return localDynamoDbClient(endpoint);
 }
 
 export async function createStore(): Promise<RolloutStore> {
@@ -35,9 +32,7 @@ export async function createStore(): Promise<RolloutStore> {
 }
 
 export function clusters(): ClusterConnections {
-  return new ClusterConnections([
-    { name: 'default', kubeconfig: { path: process.env.TEST_KUBECONFIG as string, context: 'runner' } },
-  ]);
+  return new ClusterConnections([testClusterTarget()]);
 }
 
 export const noWakeups: WakeupScheduler = { schedule: async () => undefined };
@@ -46,7 +41,7 @@ export function runnerDeps(
   store: RolloutStore,
   owner = 'runner-a',
   overrides: Partial<RunnerDeps> = {},
-): RunnerDeps & { events: MemoryPublisher } {
+): RunnerDeps & { store: RolloutStore; events: MemoryPublisher } {
   return {
     store,
     clusters: clusters(),
@@ -56,7 +51,7 @@ export function runnerDeps(
     clock: Date.now,
     engine: { pollSeconds: 0.2, resyncSeconds: 1 },
     ...overrides,
-  } as RunnerDeps & { events: MemoryPublisher };
+  } as RunnerDeps & { store: RolloutStore; events: MemoryPublisher };
 }
 
 /** The demo Rollout in `namespace`, with the timed pause shortened for tests. */
@@ -88,7 +83,7 @@ export const pausedAt = (weight: number) => (stored: StoredRollout) =>
 
 /** Runs passes for one Rollout until `done` holds for its stored state. */
 export async function passUntil(
-  deps: RunnerDeps,
+  deps: RunnerDeps & { store: RolloutStore },
   rollout: Rollout,
   done: (stored: StoredRollout) => boolean | Promise<boolean>,
   what: string,
@@ -104,7 +99,7 @@ export async function passUntil(
     await sleep(150);
   }
   throw new Error(
-    `timed out waiting for ${what}; last status ${JSON.stringify(last?.status)} error ${last?.lastError ?? 'none'} (control plane logs: ${process.env.TEST_CLUSTER_LOG})`,
+    `timed out waiting for ${what}; last status ${JSON.stringify(last?.status)} error ${last?.lastError?.message ?? 'none'} (control plane logs: ${process.env.TEST_CLUSTER_LOG})`,
   );
 }
 

@@ -3,6 +3,8 @@ import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { applyObjects } from '../../lib/adapters/kube/apply.js';
+import type { ClusterTarget } from '../../lib/core/model/clusters.js';
+import { runnerRbac } from '../../lib/core/model/runner-access.js';
 import { KubeHttp } from '../../lib/adapters/kube/http.js';
 import { waitFor } from '../../lib/local/processes.js';
 import { readManifests, REPO_ROOT } from '../../lib/local/testcluster.js';
@@ -22,7 +24,30 @@ export function kubeconfig(context: 'admin' | 'runner'): KubeConfig {
 export const admin = () => new KubeHttp(kubeconfig('admin'));
 export const runner = () => new KubeHttp(kubeconfig('runner'));
 
+/**
+ * The namespaces the test cluster serves: those this test file created with `createNamespace`. Live,
+ * so a registry built before a namespace exists serves it once created, as after a cdk.json edit.
+ */
+const served: string[] = [];
+
+/** The test cluster as the registry lists it, reached as `context` through `path`. */
+export function testClusterTarget(
+  context: 'admin' | 'runner' = 'runner',
+  path = process.env.TEST_KUBECONFIG as string,
+): ClusterTarget {
+  return { name: 'default', namespaces: served, kubeconfig: { path, context } };
+}
+
+/** A fresh namespace the test cluster serves, with the generated runner RBAC in it. */
 export async function createNamespace(prefix: string): Promise<string> {
+  const name = await createUnservedNamespace(prefix);
+  await applyObjects(kubeconfig('admin'), runnerRbac({ name: 'default', namespaces: [name] }));
+  served.push(name);
+  return name;
+}
+
+/** A fresh namespace outside the registry: no runner RBAC there. */
+export async function createUnservedNamespace(prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await applyObjects(kubeconfig('admin'), [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }]);
   return name;

@@ -1,21 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { rollouts, temporaryFile } from './cli-process.js';
 import { readDocuments } from './fixtures.js';
-
-function rollouts(...args: string[]) {
-  const result = spawnSync(process.execPath, ['bin/rollouts.js', ...args], { encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function temporaryFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'rollouts-cli-')), name);
-  writeFileSync(path, text);
-  return path;
-}
 
 const DEMO = [
   '-f',

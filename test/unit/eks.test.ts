@@ -71,7 +71,7 @@ describe('EKS clusters', () => {
     process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
     const connections = new ClusterConnections(
-      [{ name: 'prod', eks: { clusterName: 'prod-eks', region: 'eu-west-1' } }],
+      [{ name: 'prod', namespaces: ['shop'], eks: { clusterName: 'prod-eks', region: 'eu-west-1' } }],
       () => new EKSClient({ region: 'eu-west-1' }),
     );
     await connections.get('prod');
@@ -80,6 +80,35 @@ describe('EKS clusters', () => {
     ]);
     await connections.get('prod');
     expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
+    eks.restore();
+  });
+
+  it('are connected afresh (a new token) after 10 minutes, well before the 15-minute expiry, and after a 401', async () => {
+    const eks = mockClient(EKSClient);
+    eks.on(DescribeClusterCommand).resolves({
+      cluster: {
+        endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+        certificateAuthority: { data: 'Q0EK' },
+      },
+    });
+    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+    let now = Date.parse('2026-11-26T10:00:00Z');
+    const connections = new ClusterConnections(
+      [{ name: 'prod', namespaces: ['shop'], eks: { clusterName: 'prod-eks', region: 'eu-west-1' } }],
+      () => new EKSClient({ region: 'eu-west-1' }),
+      () => now,
+    );
+    const first = await connections.get('prod');
+    now += 9 * 60_000 + 59_000;
+    expect(await connections.get('prod')).toBe(first);
+    now += 1_000;
+    const second = await connections.get('prod');
+    expect(second).not.toBe(first);
+    expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(2);
+    connections.forget('prod');
+    expect(await connections.get('prod')).not.toBe(second);
+    expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(3);
     eks.restore();
   });
 

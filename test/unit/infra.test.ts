@@ -12,9 +12,10 @@ import { ServerlessRolloutsStack } from '../../infra/stack.js';
 
 const CONFIG = {
   clusters: [
-    { name: 'prod', eks: { clusterName: 'prod-eks', region: 'eu-west-1' } },
+    { name: 'prod', namespaces: ['shop', 'payments'], eks: { clusterName: 'prod-eks', region: 'eu-west-1' } },
     {
       name: 'partner',
+      namespaces: ['partner'],
       eks: {
         clusterName: 'partner-eks',
         region: 'us-east-1',
@@ -282,11 +283,13 @@ describe('the CDK stack', () => {
   });
 
   it('rejects a cluster that is not EKS, or a bad region, with the field', () => {
-    expect(() => parseDeploymentConfig({ clusters: [{ name: 'x', kubeconfig: { path: '/k' } }] })).toThrow(
-      'clusters.0: deployed clusters are EKS clusters',
-    );
     expect(() =>
-      parseDeploymentConfig({ clusters: [{ name: 'x', eks: { clusterName: 'c', region: 'mars' } }] }),
+      parseDeploymentConfig({ clusters: [{ name: 'x', namespaces: ['a'], kubeconfig: { path: '/k' } }] }),
+    ).toThrow('clusters.0: deployed clusters are EKS clusters');
+    expect(() =>
+      parseDeploymentConfig({
+        clusters: [{ name: 'x', namespaces: ['a'], eks: { clusterName: 'c', region: 'mars' } }],
+      }),
     ).toThrow('clusters.0');
   });
 });
@@ -299,9 +302,9 @@ describe('npx cdk synth', () => {
     const result = spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', '.tmp/cdk.out'], {
       env,
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 280_000,
     });
     expect(result.stderr).not.toMatch(/ERROR/);
     expect(result.status).toBe(0);
-  });
+  }, 300_000);
 });

@@ -133,9 +133,11 @@ describe('the Rollout spec', () => {
   });
 
   it('names Argo actions it does not run instead of ignoring them', () => {
-    const errors = errorsFor((doc) => (doc.spec.strategy.canary.steps[1] = { analysis: { templates: [] } }));
+    const errors = errorsFor(
+      (doc) => (doc.spec.strategy.canary.steps[1] = { experiment: { templates: [] } }),
+    );
     expect(errors).toEqual([
-      expect.stringContaining("steps[1].analysis: step action 'analysis' is not supported"),
+      expect.stringContaining("steps[1].experiment: step action 'experiment' is not supported"),
     ]);
   });
 
@@ -183,7 +185,9 @@ describe('the Rollout spec', () => {
 
   it('rejects an invalid trigger tag pattern', () => {
     const errors = errorsFor((doc) => (doc.spec.trigger.tagPattern = '(['));
-    expect(errors).toEqual(['spec.trigger.tagPattern: must be a valid regular expression']);
+    expect(errors).toEqual([
+      "spec.trigger.tagPattern: '([' is not an RE2 regular expression: error parsing regexp: missing closing ]: `[`",
+    ]);
   });
 
   it('collects every error at once', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { applyPatch } from './json-patch.js';
+import { applyPatch } from '../../lib/adapters/memory/json-patch.js';
 import { ROUTE_MESSAGES } from '../../lib/core/istio/routes.js';
 import { formatPlanError, plan, readWeights } from '../../lib/core/istio/weights.js';
 import type { TrafficSpec } from '../../lib/core/model/rollout.js';
@@ -73,21 +73,35 @@ describe('plan on the seed', () => {
     if (!result.ok) throw new Error('plan failed');
     const [first] = result.plans;
     if (!first) throw new Error('no plan');
-    expect(first.patch.slice(0, 4)).toEqual([
+    expect(first.patch.slice(0, 6)).toEqual([
       {
         op: 'test',
         path: '/spec/http/0/route/0/destination',
         value: { host: STABLE, port: { number: 15372 } },
       },
+      { op: 'test', path: '/spec/http/0/route/0/weight', value: 100 },
       { op: 'replace', path: '/spec/http/0/route/0/weight', value: 95 },
       {
         op: 'test',
         path: '/spec/http/0/route/1/destination',
         value: { host: CANARY, port: { number: 15372 } },
       },
+      { op: 'test', path: '/spec/http/0/route/1/weight', value: 0 },
       { op: 'replace', path: '/spec/http/0/route/1/weight', value: 5 },
     ]);
     expect(applyPatch(services[0] as VirtualService, first.patch)).toEqual(first.result);
+  });
+
+  it('tests the weights it read: a patch planned before another writer moved them does not apply', () => {
+    const result = plan(rollout, services, 5);
+    if (!result.ok) throw new Error('plan failed');
+    const moved = structuredClone(services[0]) as VirtualService;
+    const routes = moved.spec.http?.[0]?.route ?? [];
+    (routes[0] as { weight?: number }).weight = 80;
+    (routes[1] as { weight?: number }).weight = 20;
+    expect(() => applyPatch(moved, result.plans[0]!.patch)).toThrow(
+      'test failed at /spec/http/0/route/0/weight',
+    );
   });
 
   it('does not write when nothing changes', () => {

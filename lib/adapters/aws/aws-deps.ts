@@ -1,13 +1,14 @@
 /** The runner's dependencies on AWS, from the Lambda environment the CDK stack sets. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { ClusterConnections } from '../kube/clusters.js';
 import { clusterRegistrySchema } from '../../core/model/clusters.js';
+import { dynamoDbClient } from '../dynamodb/client.js';
 import { RolloutStore } from '../dynamodb/repository.js';
 import { EventBridgePublisher } from './events.js';
-import type { RunnerDeps } from '../../app/runner/process-rollout.js';
+import type { RunnerPorts } from '../../app/runner/lambda.js';
+import { formatIssues } from '../../core/model/issues.js';
 import { SqsWakeups } from './wakeups.js';
 
 const environmentSchema = z.object({
@@ -27,20 +28,23 @@ const environmentSchema = z.object({
   }),
 });
 
-export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv, owner: string): Omit<RunnerDeps, 'log'> {
+/**
+ * A pass waiting for pods watches their Deployment this long and goes on when they are there: well
+ * inside the step runner's 5-minute timeout and the 2-minute lease, and longer than most pods take.
+ */
+export const WATCH_SECONDS = 20;
+
+/** Throws when the environment is not what the stack sets: the function cannot run at all then. */
+export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv): RunnerPorts {
   const parsed = environmentSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(
-      `step runner misconfigured: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
+  if (!parsed.success) throw new Error(`step runner misconfigured: ${formatIssues(parsed.error)}`);
   const { TABLE_NAME, EVENT_BUS_NAME, WAKEUP_QUEUE_URL, CLUSTERS } = parsed.data;
   return {
-    store: new RolloutStore(new DynamoDBClient({}), TABLE_NAME),
+    store: new RolloutStore(dynamoDbClient(), TABLE_NAME),
     clusters: new ClusterConnections(CLUSTERS),
     events: new EventBridgePublisher(new EventBridgeClient({}), EVENT_BUS_NAME),
     wakeups: new SqsWakeups(new SQSClient({}), WAKEUP_QUEUE_URL),
-    owner,
     clock: Date.now,
+    watchSeconds: WATCH_SECONDS,
   };
 }

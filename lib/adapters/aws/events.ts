@@ -1,20 +1,11 @@
 /** Lifecycle events, published after the transition that caused them is saved. */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { LifecycleEvent, RolloutStatus } from '../../core/engine/types.js';
-import type { RolloutKey } from '../dynamodb/types.js';
+import type { EventPublisher, PublishedEvent } from '../../app/runner/ports.js';
+
+export type { EventPublisher, PublishedEvent };
+export { MemoryPublisher } from '../memory/events.js';
 
 export const EVENT_SOURCE = 'serverless-rollouts';
-
-export interface PublishedEvent {
-  key: RolloutKey;
-  event: LifecycleEvent;
-  phase: RolloutStatus['phase'];
-  at: string;
-}
-
-export interface EventPublisher {
-  publish(events: PublishedEvent[]): Promise<void>;
-}
 
 export function toEntry(published: PublishedEvent, eventBusName: string): PutEventsRequestEntry {
   const { key, event, phase, at } = published;
@@ -53,15 +44,5 @@ export class EventBridgePublisher implements EventPublisher {
         );
       }
     }
-  }
-}
-
-/** Local mode and tests: keeps what was published, and tells listeners. */
-export class MemoryPublisher implements EventPublisher {
-  readonly events: PublishedEvent[] = [];
-  constructor(private readonly listener?: (event: PublishedEvent) => void) {}
-  async publish(events: PublishedEvent[]): Promise<void> {
-    this.events.push(...events);
-    events.forEach((event) => this.listener?.(event));
   }
 }

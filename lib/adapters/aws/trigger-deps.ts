@@ -1,67 +1,58 @@
-/** What the push entry points need, from their Lambda environment (or local mode's). */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+/** The trigger functions' dependencies, from the Lambda environment the CDK stack sets. */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { dynamoDbClient } from '../dynamodb/client.js';
 import { RolloutStore } from '../dynamodb/repository.js';
-import type { RolloutKey } from '../dynamodb/types.js';
+import { parseHarborHosts } from '../../core/triggers/bindings.js';
 import type { WebhookSecrets } from '../../core/triggers/webhook.js';
-import { COMMAND_DETAIL_TYPE } from '../../app/runner/inputs.js';
+import type { WebhookDeps } from '../../app/triggers/webhook-handler.js';
+import type { EcrPushDeps } from '../../app/triggers/ecr-handler.js';
+import { wakeupQueueNudge } from './nudge.js';
+import { SqsWakeups } from './wakeups.js';
 
 const SECRETS_TTL_MS = 5 * 60 * 1000;
-const secretsSchema = z.object({
+const webhookSecretsSchema = z.object({
   github: z.string().optional(),
   harbor: z.string().optional(),
   dockerhubToken: z.string().optional(),
   generic: z.string().optional(),
 });
 
-export interface TriggerDeps {
-  store: RolloutStore;
-  secrets: () => Promise<WebhookSecrets>;
-  nudge?: (key: RolloutKey) => Promise<void>;
-}
-
-export function triggerDepsFromEnvironment(env: NodeJS.ProcessEnv): TriggerDeps {
+/** The store, and the runner's wake-up queue as the nudge (trigger functions send no commands). */
+function shared(env: NodeJS.ProcessEnv) {
   const table = env.TABLE_NAME;
   if (!table) throw new Error('TABLE_NAME is not set');
-  const store = new RolloutStore(new DynamoDBClient({}), table);
-  const bus = env.EVENT_BUS_NAME;
-  const events = bus ? new EventBridgeClient({}) : undefined;
+  const queue = env.WAKEUP_QUEUE_URL;
   return {
-    store,
-    secrets: secretsLoader(env),
-    ...(events && bus
-      ? {
-          nudge: async (key: RolloutKey) => {
-            await events.send(
-              new PutEventsCommand({
-                Entries: [
-                  {
-                    EventBusName: bus,
-                    Source: 'serverless-rollouts.webhook',
-                    DetailType: COMMAND_DETAIL_TYPE,
-                    Detail: JSON.stringify({
-                      cluster: key.cluster,
-                      namespace: key.namespace,
-                      rollout: key.name,
-                    }),
-                  },
-                ],
-              }),
-            );
-          },
-        }
-      : {}),
+    store: new RolloutStore(dynamoDbClient(), table),
+    clock: Date.now,
+    ...(queue ? { nudge: wakeupQueueNudge(new SqsWakeups(new SQSClient({}), queue), Date.now) } : {}),
   };
 }
 
-/** Secrets Manager in AWS (cached for five minutes); local mode passes them in WEBHOOK_SECRETS. */
+export function harborHostsFromEnvironment(env: NodeJS.ProcessEnv): string[] {
+  const hosts = parseHarborHosts(env.HARBOR_HOSTS);
+  if (!hosts.ok) throw new Error(hosts.error);
+  return hosts.value;
+}
+
+export function webhookDepsFromEnvironment(env: NodeJS.ProcessEnv): WebhookDeps {
+  return {
+    ...shared(env),
+    secrets: secretsLoader(env),
+    bindings: { harborHosts: harborHostsFromEnvironment(env) },
+  };
+}
+
+export function ecrPushDepsFromEnvironment(env: NodeJS.ProcessEnv): EcrPushDeps {
+  const region = env.AWS_REGION;
+  if (!region) throw new Error('AWS_REGION is not set');
+  return { ...shared(env), region, ...(env.ACCOUNT_ID ? { account: env.ACCOUNT_ID } : {}) };
+}
+
+/** Secrets Manager, cached for five minutes (local mode injects its secrets instead). */
 function secretsLoader(env: NodeJS.ProcessEnv): () => Promise<WebhookSecrets> {
-  if (env.WEBHOOK_SECRETS) {
-    const secrets = secretsSchema.parse(JSON.parse(env.WEBHOOK_SECRETS));
-    return async () => secrets;
-  }
   const arn = env.WEBHOOK_SECRET_ARN;
   if (!arn) return async () => ({});
   const client = new SecretsManagerClient({});
@@ -69,7 +60,7 @@ function secretsLoader(env: NodeJS.ProcessEnv): () => Promise<WebhookSecrets> {
   return async () => {
     if (cached && Date.now() - cached.at < SECRETS_TTL_MS) return cached.value;
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-    cached = { value: secretsSchema.parse(JSON.parse(SecretString ?? '{}')), at: Date.now() };
+    cached = { value: webhookSecretsSchema.parse(JSON.parse(SecretString ?? '{}')), at: Date.now() };
     return cached.value;
   };
 }

@@ -1,15 +1,13 @@
 /**
  * Waking a Rollout at its instant: the one-minute schedule is the safety net; a wake-up closer
- * than 15 minutes goes on an SQS queue with DelaySeconds (local mode uses a timer).
+ * than 15 minutes goes on an SQS queue with DelaySeconds (local mode uses lib/adapters/memory's timer).
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { RolloutKey } from '../dynamodb/types.js';
+import type { RolloutKey, WakeupScheduler } from '../../app/runner/ports.js';
+
+export type { WakeupScheduler };
 
 export const MAX_SQS_DELAY_SECONDS = 900;
-
-export interface WakeupScheduler {
-  schedule(key: RolloutKey, at: number, now: number): Promise<void>;
-}
 
 export class SqsWakeups implements WakeupScheduler {
   constructor(
@@ -27,29 +25,5 @@ export class SqsWakeups implements WakeupScheduler {
         MessageBody: JSON.stringify({ wake: key, at }),
       }),
     );
-  }
-}
-
-export class TimerWakeups implements WakeupScheduler {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  constructor(private readonly wake: (key: RolloutKey) => void) {}
-
-  async schedule(key: RolloutKey, at: number, now: number): Promise<void> {
-    const id = `${key.cluster}/${key.namespace}/${key.name}`;
-    clearTimeout(this.timers.get(id));
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(id);
-        this.wake(key);
-      },
-      Math.max(0, at - now),
-    );
-    timer.unref();
-    this.timers.set(id, timer);
-  }
-
-  stop(): void {
-    this.timers.forEach((timer) => clearTimeout(timer));
-    this.timers.clear();
   }
 }

@@ -23,7 +23,23 @@ import { canonicalRepository } from '../../core/model/images.js';
 import type { Command, RolloutStatus } from '../../core/engine/types.js';
 import type { Rollout } from '../../core/model/rollout.js';
 import { DUE_SHARD, rolloutPartition, SORT_KEYS, TABLE } from './table.js';
-import type { CommandResult, HistoryEntry, RolloutKey, StoredCommand, StoredRollout } from './types.js';
+import {
+  formatKey,
+  nextError,
+  type ErrorInput,
+  type RunnerStore,
+  type SaveInput,
+} from '../../app/runner/ports.js';
+import { err, ok, type Result } from '../../core/result.js';
+import type {
+  CommandResult,
+  HistoryEntry,
+  RecordedError,
+  RolloutKey,
+  StoredCommand,
+  StoredRollout,
+} from './types.js';
+import { conditionalUpdate, increment } from './update-expression.js';
 
 const HISTORY_TTL_DAYS = 90;
 const DEDUPE_TTL_DAYS = 30;
@@ -33,9 +49,7 @@ export function keyOf(rollout: Pick<Rollout, 'cluster' | 'namespace' | 'name'>):
   return { cluster: rollout.cluster, namespace: rollout.namespace, name: rollout.name };
 }
 
-export function formatKey(key: RolloutKey): string {
-  return `${key.cluster}/${key.namespace}/${key.name}`;
-}
+export { formatKey };
 
 /** Triggers are indexed by canonical `registry/repository`, the form pushes arrive in. */
 export function normaliseRepository(repository: string): string {
@@ -43,17 +57,9 @@ export function normaliseRepository(repository: string): string {
   return `${registry}/${path}`;
 }
 
-export interface SaveInput {
-  stored: StoredRollout;
-  owner: string;
-  status: RolloutStatus;
-  dueAt: number | null;
-  processed: StoredCommand[];
-  history: HistoryEntry[];
-  now: number;
-}
+export type { SaveInput };
 
-export class RolloutStore {
+export class RolloutStore implements RunnerStore {
   readonly documents: DynamoDBDocumentClient;
 
   constructor(
@@ -94,6 +100,9 @@ export class RolloutStore {
                   version: 1,
                   commandSeq: 0,
                   updatedAt: at,
+                  // Due now: the runner checks the references and observes the stable image at once.
+                  dueShard: DUE_SHARD,
+                  dueAt: now,
                   ...trigger,
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',
@@ -113,19 +122,20 @@ export class RolloutStore {
               TableName: this.tableName,
               Key: this.stateKey(key),
               // Due now: the runner re-validates the references and re-asserts the weights.
-              UpdateExpression: `SET rollout = :rollout, version = version + :one, updatedAt = :at, dueShard = :due, dueAt = :now${
-                rollout.trigger ? ', triggerRepository = :repo' : ''
-              }${rollout.trigger ? '' : ' REMOVE triggerRepository'}`,
-              ConditionExpression: 'version = :version',
-              ExpressionAttributeValues: {
-                ':rollout': rollout,
-                ':one': 1,
-                ':at': at,
-                ':due': DUE_SHARD,
-                ':now': now,
-                ':version': existing.version,
-                ...(rollout.trigger ? { ':repo': trigger.triggerRepository } : {}),
-              },
+              ...conditionalUpdate(
+                {
+                  set: {
+                    rollout,
+                    version: increment(),
+                    updatedAt: at,
+                    dueShard: DUE_SHARD,
+                    dueAt: now,
+                    ...trigger,
+                  },
+                  remove: rollout.trigger ? [] : ['triggerRepository'],
+                },
+                { expression: 'version = :version', values: { ':version': existing.version } },
+              ),
             },
           },
           history,
@@ -192,22 +202,47 @@ export class RolloutStore {
     owner: string,
     now: number,
     until: number,
-  ): Promise<StoredRollout | undefined> {
+  ): Promise<Result<StoredRollout, 'not-found' | 'leased-elsewhere'>> {
     try {
       const { Attributes } = await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.stateKey(key),
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
-          ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now },
+          ...conditionalUpdate(
+            { set: { leaseOwner: owner, leaseUntil: until } },
+            {
+              expression:
+                'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+              values: { ':owner': owner, ':now': now },
+            },
+          ),
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes ? toStored(Attributes) : undefined;
+      return Attributes ? ok(toStored(Attributes)) : err('not-found');
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Only the losing path reads again, to tell a missing Rollout from a held one.
+      return (await this.get(key)) ? err('leased-elsewhere') : err('not-found');
+    }
+  }
+
+  /** Extends the lease only while `owner` holds it: a runner that lost it must not write on. */
+  async renewLease(key: RolloutKey, owner: string, until: number): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.stateKey(key),
+          ...conditionalUpdate(
+            { set: { leaseUntil: until } },
+            { expression: 'leaseOwner = :owner', values: { ':owner': owner } },
+          ),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
@@ -239,17 +274,20 @@ export class RolloutStore {
     command: Command,
     source: string,
     now: number,
-    dedupeKey?: string,
+    /** Each key is recorded; any one recorded before makes the command a duplicate. */
+    dedupeKeys: string | readonly string[] = [],
   ): Promise<CommandResult> {
+    const keys = typeof dedupeKeys === 'string' ? [dedupeKeys] : dedupeKeys;
     const at = new Date(now).toISOString();
     const items: TransactItem[] = [
       {
         Update: {
           TableName: this.tableName,
           Key: this.stateKey(key),
-          UpdateExpression: 'SET dueShard = :due, dueAt = :now ADD commandSeq :one',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':due': DUE_SHARD, ':now': now, ':one': 1 },
+          ...conditionalUpdate(
+            { set: { dueShard: DUE_SHARD, dueAt: now }, add: { commandSeq: 1 } },
+            { expression: 'attribute_exists(pk)' },
+          ),
         },
       },
       {
@@ -265,7 +303,7 @@ export class RolloutStore {
         },
       },
     ];
-    if (dedupeKey) {
+    for (const dedupeKey of keys) {
       items.push({
         Put: {
           TableName: this.tableName,
@@ -288,41 +326,42 @@ export class RolloutStore {
       const reasons = error.CancellationReasons ?? [];
       if (reasons[0]?.Code === 'ConditionalCheckFailed')
         return { ok: false, reason: `rollout ${formatKey(key)} not found` };
-      if (reasons[2]?.Code === 'ConditionalCheckFailed') {
-        return { ok: true, accepted: 'duplicate', reason: `already received (${dedupeKey})` };
-      }
+      const seen = keys.find((_, index) => reasons[2 + index]?.Code === 'ConditionalCheckFailed');
+      if (seen !== undefined)
+        return { ok: true, accepted: 'duplicate', reason: `already received (${seen})` };
       throw error;
     }
   }
 
   /**
    * Saves a pass: status, next due time, consumed commands and history, atomically, only if no
-   * one else wrote the Rollout and no command arrived since it was read. False when that lost.
+   * one else wrote the Rollout, no command arrived since it was read and `owner` still holds the
+   * lease. Clears the last error and releases the lease.
    */
-  async savePass(input: SaveInput): Promise<boolean> {
+  async savePass(input: SaveInput): Promise<Result<void, 'conflict'>> {
     const { stored, owner, status, dueAt, processed, history, now } = input;
-    const at = new Date(now).toISOString();
-    const due =
-      dueAt === null
-        ? ' REMOVE dueShard, dueAt, leaseOwner, leaseUntil'
-        : ', dueShard = :due, dueAt = :dueAt REMOVE leaseOwner, leaseUntil';
+    const due = dueAt === null ? {} : { dueShard: DUE_SHARD, dueAt };
     const items: TransactItem[] = [
       {
         Update: {
           TableName: this.tableName,
           Key: this.stateKey(stored.key),
-          UpdateExpression: `SET #status = :status, version = version + :one, updatedAt = :at${due}, lastError`,
-          ConditionExpression: 'version = :version AND commandSeq = :seq AND leaseOwner = :owner',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':status': status,
-            ':one': 1,
-            ':at': at,
-            ':version': stored.version,
-            ':seq': stored.commandSeq,
-            ':owner': owner,
-            ...(dueAt === null ? {} : { ':due': DUE_SHARD, ':dueAt': dueAt }),
-          },
+          ...conditionalUpdate(
+            {
+              set: { status, version: increment(), updatedAt: new Date(now).toISOString(), ...due },
+              remove: [
+                ...(dueAt === null ? ['dueShard', 'dueAt'] : []),
+                'leaseOwner',
+                'leaseUntil',
+                'lastError',
+                'failures',
+              ],
+            },
+            {
+              expression: 'version = :version AND commandSeq = :seq AND leaseOwner = :owner',
+              values: { ':version': stored.version, ':seq': stored.commandSeq, ':owner': owner },
+            },
+          ),
         },
       },
       ...processed.map((command) => ({
@@ -332,54 +371,52 @@ export class RolloutStore {
     ];
     try {
       await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
-      return true;
+      return ok(undefined);
     } catch (caught) {
       if (
         caught instanceof TransactionCanceledException &&
         caught.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
       )
-        return false;
+        return err('conflict');
       throw caught;
     }
   }
 
-  /** A pass that could not act: keep the status, say why, try again at `retryAt`. */
-  async recordError(
-    stored: StoredRollout,
-    owner: string,
-    message: string,
-    retryAt: number,
-    now: number,
-  ): Promise<void> {
-    try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
+  /**
+   * A pass that could not act: keep the status, say why, try again at `retryAt`. The same error
+   * again only counts up and moves its last time; a new error starts a count and a history item.
+   */
+  async recordError(input: ErrorInput): Promise<void> {
+    const { stored, owner, message, retryAt, now } = input;
+    const at = new Date(now).toISOString();
+    const lastError = nextError(stored.lastError, message, at);
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: this.stateKey(stored.key),
+          ...conditionalUpdate(
             {
-              Update: {
-                TableName: this.tableName,
-                Key: this.stateKey(stored.key),
-                UpdateExpression:
-                  'SET lastError = :error, dueShard = :due, dueAt = :retry, updatedAt = :at REMOVE leaseOwner, leaseUntil',
-                ConditionExpression: 'leaseOwner = :owner',
-                ExpressionAttributeValues: {
-                  ':error': message,
-                  ':due': DUE_SHARD,
-                  ':retry': retryAt,
-                  ':at': new Date(now).toISOString(),
-                  ':owner': owner,
-                },
+              set: {
+                lastError,
+                failures: (stored.failures ?? 0) + 1,
+                dueShard: DUE_SHARD,
+                dueAt: retryAt,
+                updatedAt: at,
               },
+              remove: ['leaseOwner', 'leaseUntil'],
             },
-            this.historyItem(
-              stored.key,
-              { at: new Date(now).toISOString(), kind: 'error', message, runner: owner },
-              now,
-            ),
-          ],
-        }),
-      );
+            { expression: 'leaseOwner = :owner', values: { ':owner': owner } },
+          ),
+        },
+      },
+    ];
+    if (lastError.count === 1)
+      items.push(this.historyItem(stored.key, { at, kind: 'error', message, runner: owner }, now));
+    try {
+      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
+      // The lease went to another runner: its pass decides what is recorded.
       if (!(error instanceof TransactionCanceledException)) throw error;
     }
   }
@@ -447,7 +484,15 @@ function toStored(item: Record<string, unknown>): StoredRollout {
     version: item.version as number,
     commandSeq: (item.commandSeq as number | undefined) ?? 0,
     ...(item.dueAt === undefined ? {} : { dueAt: item.dueAt as number }),
-    ...(item.lastError === undefined ? {} : { lastError: item.lastError as string }),
+    ...(item.lastError === undefined ? {} : { lastError: toRecordedError(item.lastError, item.updatedAt) }),
+    ...(item.failures === undefined ? {} : { failures: item.failures as number }),
     updatedAt: item.updatedAt as string,
   };
+}
+
+/** Items written before errors were counted hold the message alone. */
+function toRecordedError(value: unknown, updatedAt: unknown): RecordedError {
+  if (typeof value !== 'string') return value as RecordedError;
+  const at = String(updatedAt);
+  return { message: value, count: 1, firstAt: at, lastAt: at };
 }

@@ -16,8 +16,19 @@ export interface StoredRollout {
   /** Bumped by every command; a pass saves only if no command arrived meanwhile. */
   commandSeq: number;
   dueAt?: number;
-  lastError?: string;
+  /** The last pass's error; cleared by the next pass that saves. */
+  lastError?: RecordedError;
+  /** Failed passes in a row: the runner backs off on it. */
+  failures?: number;
   updatedAt: string;
+}
+
+/** An error, recorded once however often it repeats: how often, since when, and when last. */
+export interface RecordedError {
+  message: string;
+  count: number;
+  firstAt: string;
+  lastAt: string;
 }
 
 export interface StoredCommand {

@@ -5,6 +5,7 @@
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { fromTemporaryCredentials, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { UnknownClusterError, type ClusterPort, type ClusterResolver } from '../../app/runner/ports.js';
 import type { ClusterTarget } from '../../core/model/clusters.js';
 import { DeploymentClient } from './deployments.js';
 import { eksToken, TOKEN_REFRESH_MS } from './eks-token.js';
@@ -13,12 +14,12 @@ import { VirtualServiceClient } from './virtualservices.js';
 
 export type { ClusterTarget };
 
-export interface ClusterClient {
+export interface ClusterClient extends ClusterPort {
   deployments: DeploymentClient;
   virtualServices: VirtualServiceClient;
 }
 
-export class ClusterConnections {
+export class ClusterConnections implements ClusterResolver {
   private readonly cache = new Map<string, { client: ClusterClient; expiresAt: number }>();
 
   constructor(
@@ -32,17 +33,18 @@ export class ClusterConnections {
     const cached = this.cache.get(name);
     if (cached && cached.expiresAt > this.clock()) return cached.client;
     const target = this.targets.find((t) => t.name === name);
-    if (!target) {
-      throw new Error(
-        `cluster '${name}' is not registered (known: ${this.targets.map((t) => t.name).join(', ') || 'none'})`,
+    if (!target)
+      throw new UnknownClusterError(
+        name,
+        this.targets.map((t) => t.name),
       );
-    }
     const auth =
       'kubeconfig' in target
         ? await fromKubeconfig(target.kubeconfig.path, target.kubeconfig.context)
         : await this.fromEks(target.eks);
     const http = new KubeHttp(auth, this.requestTimeoutMs);
     const client = {
+      scope: { name: target.name, namespaces: target.namespaces },
       deployments: new DeploymentClient(http),
       virtualServices: new VirtualServiceClient(http),
     };
@@ -51,6 +53,11 @@ export class ClusterConnections {
       expiresAt: 'kubeconfig' in target ? Number.POSITIVE_INFINITY : this.clock() + TOKEN_REFRESH_MS,
     });
     return client;
+  }
+
+  /** A 401 means the token or the role no longer works: connect afresh next time. */
+  forget(name: string): void {
+    this.cache.delete(name);
   }
 
   private async fromEks(target: {

@@ -1,11 +1,15 @@
-/** Deployments: read availability, set a container's image, scale through the scale subresource. */
-import type { DeploymentObservation } from '../../core/engine/types.js';
+/**
+ * Deployments: read availability, set a container's image, scale through the scale subresource,
+ * watch until pods are available.
+ */
+import type { ObservedDeployment, WorkloadPort } from '../../app/runner/ports.js';
 import { KubeApiError, InvalidReferenceError } from './errors.js';
 import { CONTENT_TYPES, type KubeHttp } from './http.js';
 import { DEPLOYMENTS, resourcePath } from './resources.js';
+import { watchUntil } from './watch.js';
 
 interface Deployment {
-  metadata: { generation?: number };
+  metadata: { generation?: number; resourceVersion?: string };
   spec: { replicas?: number; template: { spec: { containers: { name: string; image?: string }[] } } };
   status?: {
     observedGeneration?: number;
@@ -15,11 +19,9 @@ interface Deployment {
   };
 }
 
-export interface ObservedDeployment extends DeploymentObservation {
-  containerIndex: number;
-}
+export type { ObservedDeployment };
 
-export class DeploymentClient {
+export class DeploymentClient implements WorkloadPort {
   constructor(private readonly http: KubeHttp) {}
 
   async observe(namespace: string, name: string, container: string | undefined): Promise<ObservedDeployment> {
@@ -27,31 +29,37 @@ export class DeploymentClient {
     if (response.status === 404)
       throw new InvalidReferenceError([`Deployment ${namespace}/${name} not found`]);
     if (response.status !== 200) throw KubeApiError.from(`GET Deployment ${namespace}/${name}`, response);
-    const deployment = response.body;
-    const containers = deployment.spec.template.spec.containers;
-    const containerIndex = container
-      ? containers.findIndex((c) => c.name === container)
-      : containers.length === 1
-        ? 0
-        : -1;
-    if (containerIndex < 0) {
-      const names = containers.map((c) => c.name).join(', ');
-      throw new InvalidReferenceError([
-        container
-          ? `Deployment ${namespace}/${name} has no container '${container}' (found: ${names})`
-          : `Deployment ${namespace}/${name} has ${containers.length} containers (${names}); set spec.workload.container`,
-      ]);
-    }
-    return {
-      containerIndex,
-      image: containers[containerIndex]?.image,
-      replicas: deployment.spec.replicas ?? 1,
-      generation: deployment.metadata.generation ?? 0,
-      observedGeneration: deployment.status?.observedGeneration ?? 0,
-      statusReplicas: deployment.status?.replicas ?? 0,
-      updatedReplicas: deployment.status?.updatedReplicas ?? 0,
-      availableReplicas: deployment.status?.availableReplicas ?? 0,
-    };
+    return observation(response.body, namespace, name, container);
+  }
+
+  /** A bounded watch (one request): the observation that satisfied `ready`, or undefined. */
+  async waitFor(
+    namespace: string,
+    name: string,
+    after: ObservedDeployment,
+    container: string | undefined,
+    timeoutSeconds: number,
+    ready: (deployment: ObservedDeployment) => boolean,
+  ): Promise<ObservedDeployment | undefined> {
+    const watched = await watchUntil<Deployment>(
+      this.http,
+      {
+        collection: resourcePath(DEPLOYMENTS, namespace),
+        name,
+        ...(after.resourceVersion ? { resourceVersion: after.resourceVersion } : {}),
+        timeoutSeconds,
+      },
+      (deployment) => {
+        try {
+          return ready(observation(deployment, namespace, name, container));
+        } catch {
+          return false; // The container went away: the next pass reports it.
+        }
+      },
+    );
+    return watched.outcome === 'matched'
+      ? observation(watched.object, namespace, name, container)
+      : undefined;
   }
 
   /** Sets one container's image; the test op makes sure it is still the container we read. */
@@ -96,4 +104,37 @@ export class DeploymentClient {
       throw KubeApiError.from(`PATCH Deployment ${namespace}/${name} scale`, response);
     return true;
   }
+}
+
+function observation(
+  deployment: Deployment,
+  namespace: string,
+  name: string,
+  container: string | undefined,
+): ObservedDeployment {
+  const containers = deployment.spec.template.spec.containers;
+  const containerIndex = container
+    ? containers.findIndex((c) => c.name === container)
+    : containers.length === 1
+      ? 0
+      : -1;
+  if (containerIndex < 0) {
+    const names = containers.map((c) => c.name).join(', ');
+    throw new InvalidReferenceError([
+      container
+        ? `Deployment ${namespace}/${name} has no container '${container}' (found: ${names})`
+        : `Deployment ${namespace}/${name} has ${containers.length} containers (${names}); set spec.workload.container`,
+    ]);
+  }
+  return {
+    containerIndex,
+    image: containers[containerIndex]?.image,
+    replicas: deployment.spec.replicas ?? 1,
+    generation: deployment.metadata.generation ?? 0,
+    observedGeneration: deployment.status?.observedGeneration ?? 0,
+    statusReplicas: deployment.status?.replicas ?? 0,
+    updatedReplicas: deployment.status?.updatedReplicas ?? 0,
+    availableReplicas: deployment.status?.availableReplicas ?? 0,
+    ...(deployment.metadata.resourceVersion ? { resourceVersion: deployment.metadata.resourceVersion } : {}),
+  };
 }

@@ -8,8 +8,11 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 export const TOKEN_PREFIX = 'k8s-aws-v1.';
-/** Tokens are valid for 15 minutes; make a new one before 14. */
-export const TOKEN_REFRESH_MS = 14 * 60 * 1000;
+/**
+ * Tokens are valid for 15 minutes; a connection is reused for 10, so a token is never presented
+ * near its expiry, even by a pass that started just before the cache would have dropped it.
+ */
+export const TOKEN_REFRESH_MS = 10 * 60 * 1000;
 
 export interface EksTokenInput {
   clusterName: string;

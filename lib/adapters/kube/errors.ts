@@ -1,14 +1,17 @@
+import { ClusterApiError } from '../../app/runner/ports.js';
 import { statusMessage, type KubeResponse } from './http.js';
 
+export { InvalidReferenceError } from '../../app/runner/ports.js';
+
 /** An API call that failed: which call, on what, and what the API server said. */
-export class KubeApiError extends Error {
+export class KubeApiError extends ClusterApiError {
   constructor(
-    readonly status: number,
+    status: number,
     readonly action: string,
     readonly detail: string,
-    readonly retryAfterSeconds?: number,
+    retryAfterSeconds?: number,
   ) {
-    super(`${action}: HTTP ${status}: ${detail}`);
+    super(status, `${action}: HTTP ${status}: ${detail}`, retryAfterSeconds);
     this.name = 'KubeApiError';
   }
 
@@ -21,13 +24,5 @@ export class KubeApiError extends Error {
       statusMessage(response),
       Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
     );
-  }
-}
-
-/** The Rollout does not fit what is in the cluster: nothing is written until it is fixed. */
-export class InvalidReferenceError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('; '));
-    this.name = 'InvalidReferenceError';
   }
 }

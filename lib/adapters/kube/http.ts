@@ -4,6 +4,7 @@
  * or, on Lambda, from an EKS token, without loading the client library at all.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request, type RequestOptions } from 'node:https';
 
 /** Where the API server is and how to authenticate to it. */
@@ -62,34 +63,47 @@ export class KubeHttp {
     body?: unknown,
     contentType: string = CONTENT_TYPES.json,
   ): Promise<KubeResponse<T>> {
-    const options: RequestOptions = { method, headers: { accept: 'application/json' } };
-    await this.auth.apply(options);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    if (payload !== undefined) Object.assign(options.headers as object, { 'content-type': contentType });
+    const { res } = await this.open(method, path, { payload, contentType, timeoutMs: this.timeoutMs });
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON (a proxy's error page, say): keep the text for the message.
+    }
+    return { status: res.statusCode ?? 0, body: parsed as T, headers: res.headers };
+  }
+
+  /**
+   * Starts a request and resolves with the response as it begins, for bodies read as a stream (a
+   * watch). The socket stays referenced while the request is in flight, so a CLI awaiting it stays
+   * alive; the agent unreferences sockets it keeps idle in its pool, so they never hold a process.
+   * `timeoutMs` bounds the whole exchange, body included.
+   */
+  async open(
+    method: string,
+    path: string,
+    options: { payload?: string; contentType?: string; timeoutMs: number },
+  ): Promise<{ req: ClientRequest; res: IncomingMessage }> {
+    const requestOptions: RequestOptions = { method, headers: { accept: 'application/json' } };
+    await this.auth.apply(requestOptions);
+    if (options.payload !== undefined)
+      Object.assign(requestOptions.headers as object, {
+        'content-type': options.contentType ?? CONTENT_TYPES.json,
+      });
     const url = new URL(path, this.server);
     return new Promise((resolve, reject) => {
-      const req = request(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch {
-            // Not JSON (a proxy's error page, say): keep the text for the message.
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: res.headers });
-        });
-      });
-      // Idle keep-alive sockets must not hold a CLI or a test run open.
-      req.on('socket', (socket) => socket.unref());
+      const req = request(url, requestOptions, (res) => resolve({ req, res }));
       req.on('error', reject);
-      req.setTimeout(this.timeoutMs, () =>
-        req.destroy(new Error(`${method} ${url.pathname} timed out after ${this.timeoutMs} ms`)),
+      const timer = setTimeout(
+        () => req.destroy(new Error(`${method} ${url.pathname} timed out after ${options.timeoutMs} ms`)),
+        options.timeoutMs,
       );
-      if (payload !== undefined) req.write(payload);
+      req.on('close', () => clearTimeout(timer));
+      if (options.payload !== undefined) req.write(options.payload);
       req.end();
     });
   }

@@ -27,6 +27,8 @@ const CLUSTER_SCOPED = new Set([
   'ClusterRoleBinding',
   'Node',
   'PriorityClass',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
 ]);
 
 export function resourcePath(
@@ -41,10 +43,15 @@ export function resourcePath(
   return `${base}${scope}/${type.plural}${item}`;
 }
 
-/** For applying manifests: the kinds the examples and tests use pluralise regularly. */
+/** For applying manifests: the kinds the examples and tests use pluralise regularly (a consonant and -y become -ies). */
 export function resourceTypeOf(apiVersion: string, kind: string): ResourceType {
   const [group, version] = apiVersion.includes('/')
     ? (apiVersion.split('/') as [string, string])
     : ['', apiVersion];
-  return { group, version, plural: `${kind.toLowerCase()}s`, namespaced: !CLUSTER_SCOPED.has(kind) };
+  return {
+    group,
+    version,
+    plural: kind.toLowerCase().replace(/([^aeiou])y$/, '$1ie') + 's',
+    namespaced: !CLUSTER_SCOPED.has(kind),
+  };
 }

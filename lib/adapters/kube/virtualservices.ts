@@ -1,24 +1,17 @@
 /**
- * VirtualServices: read, plan with lib/istio, write with guarded JSON Patch. A conflict or a failed
- * guard means someone else changed the object: read it again and plan again, a few times.
+ * VirtualServices: read one, apply a guarded JSON Patch to it. What to write is planned by
+ * lib/core/istio and the re-read after a lost race is the runner's (lib/app/runner/traffic.ts).
  */
-import { formatPlanError, planOne } from '../../core/istio/weights.js';
+import type { TrafficRouter } from '../../app/runner/ports.js';
+import type { JsonPatchOperation } from '../../core/istio/weights.js';
 import { formatRef, type ObjectRef } from '../../core/model/references.js';
-import type { TrafficSpec, VirtualServiceRef } from '../../core/model/rollout.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
+import { err, ok, type Result } from '../../core/result.js';
 import { InvalidReferenceError, KubeApiError } from './errors.js';
 import { CONTENT_TYPES, type KubeHttp } from './http.js';
 import { resourcePath, VIRTUAL_SERVICES } from './resources.js';
 
-const MAX_ATTEMPTS = 4;
-
-export interface WeightWrite {
-  ref: ObjectRef;
-  patched: boolean;
-  attempts: number;
-}
-
-export class VirtualServiceClient {
+export class VirtualServiceClient implements TrafficRouter {
   constructor(private readonly http: KubeHttp) {}
 
   async get(ref: ObjectRef): Promise<VirtualService> {
@@ -32,51 +25,16 @@ export class VirtualServiceClient {
     return response.body;
   }
 
-  /**
-   * Brings every VirtualService of the Rollout to `weight`. `known` holds objects read earlier in
-   * this pass (and is updated), so a pass reads each VirtualService once.
-   */
-  async setWeight(
-    spec: TrafficSpec,
-    weight: number,
-    known: Map<string, VirtualService>,
-  ): Promise<WeightWrite[]> {
-    const writes: WeightWrite[] = [];
-    for (const ref of spec.canary.virtualServices) writes.push(await this.setOne(spec, ref, weight, known));
-    return writes;
-  }
-
-  private async setOne(
-    spec: TrafficSpec,
-    ref: VirtualServiceRef,
-    weight: number,
-    known: Map<string, VirtualService>,
-  ): Promise<WeightWrite> {
-    const name = formatRef(ref);
-    for (let attempt = 1; ; attempt++) {
-      const current = known.get(name) ?? (await this.get(ref));
-      known.set(name, current);
-      const planned = planOne(spec, ref, current, weight);
-      if (!planned.ok) throw new InvalidReferenceError(planned.errors.map(formatPlanError));
-      if (!planned.plan.changed) return { ref, patched: false, attempts: attempt };
-      const response = await this.http.send<VirtualService>(
-        'PATCH',
-        resourcePath(VIRTUAL_SERVICES, ref.namespace, ref.name),
-        planned.plan.patch,
-        CONTENT_TYPES.jsonPatch,
-      );
-      if (response.status === 200) {
-        known.set(name, response.body);
-        return { ref, patched: true, attempts: attempt };
-      }
-      const raced = response.status === 409 || response.status === 422;
-      if (!raced || attempt >= MAX_ATTEMPTS) {
-        throw KubeApiError.from(
-          `PATCH VirtualService ${name} to canary weight ${weight} (attempt ${attempt})`,
-          response,
-        );
-      }
-      known.delete(name);
-    }
+  /** 422 is a failed `test` op, 409 a write that raced: both mean someone else changed it. */
+  async apply(ref: ObjectRef, patch: JsonPatchOperation[]): Promise<Result<VirtualService, 'conflict'>> {
+    const response = await this.http.send<VirtualService>(
+      'PATCH',
+      resourcePath(VIRTUAL_SERVICES, ref.namespace, ref.name),
+      patch,
+      CONTENT_TYPES.jsonPatch,
+    );
+    if (response.status === 200) return ok(response.body);
+    if (response.status === 409 || response.status === 422) return err('conflict');
+    throw KubeApiError.from(`PATCH VirtualService ${formatRef(ref)}`, response);
   }
 }

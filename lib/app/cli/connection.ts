@@ -1,14 +1,17 @@
 /**
  * Where the CLI finds the store (and, in local mode, the cluster): flags, then environment, then
- * the state file `rollouts dev` writes.
+ * the state file `rollouts dev` writes. What only some commands need (CloudFormation, the cluster
+ * clients) is loaded when reached, so a command starts with the store client alone.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { dynamoDbClient, localDynamoDbClient } from '../../adapters/dynamodb/client.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ClusterConnections } from '../../adapters/kube/clusters.js';
-import { clusterRegistrySchema } from '../../core/model/clusters.js';
+import type { ClusterConnections } from '../../adapters/kube/clusters.js';
+import { clusterRegistrySchema, type ClusterScope } from '../../core/model/clusters.js';
+import { dnsLabel } from '../../core/model/names.js';
+import { formatIssues } from '../../core/model/issues.js';
 import { RolloutStore } from '../../adapters/dynamodb/repository.js';
 
 export const DEV_STATE_FILE = '.rollouts/dev.json';
@@ -17,6 +20,8 @@ export const devStateSchema = z.object({
   dynamodbEndpoint: z.string().url(),
   tableName: z.string(),
   webhookUrl: z.string().url(),
+  /** Where local mode's runner takes nudges (lib/local/nudges.ts). */
+  runnerUrl: z.string().url().optional(),
   kubeconfig: z.string(),
   clusters: clusterRegistrySchema,
   pid: z.number(),
@@ -26,6 +31,8 @@ export type DevState = z.infer<typeof devStateSchema>;
 export interface Connection {
   store: RolloutStore;
   clusters?: ClusterConnections;
+  /** The namespaces each cluster serves, when this CLI can know them (local mode, a stack). */
+  registry?: readonly ClusterScope[];
   /** Tells the runner a command is waiting (AWS mode: an event on the bus). */
   nudge?: (key: { cluster: string; namespace: string; name: string }) => Promise<void>;
 }
@@ -36,11 +43,15 @@ export interface ConnectionFlags {
   stack?: string;
 }
 
-/** The deployed stack's outputs the CLI needs: the table and the event bus for nudges. */
+/** The stack output `ClusterNamespaces`: each registered cluster's name and namespaces. */
+const scopesSchema = z.array(z.object({ name: dnsLabel, namespaces: z.array(dnsLabel) }));
+
+/** The deployed stack's outputs the CLI needs: the table, the event bus for nudges, the cluster scopes. */
 export async function stackOutputs(
   stackName: string,
   client?: CloudFormationClient,
-): Promise<{ table: string; bus?: string }> {
+): Promise<{ table: string; bus?: string; registry?: ClusterScope[] }> {
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const { Stacks } = await (client ?? new CloudFormationClient({})).send(
     new DescribeStacksCommand({ StackName: stackName }),
   );
@@ -50,7 +61,15 @@ export async function stackOutputs(
   const table = outputs.TableName;
   if (!table)
     throw new Error(`stack ${stackName} has no TableName output: is it a serverless-rollouts stack?`);
-  return { table, ...(outputs.EventBusName ? { bus: outputs.EventBusName } : {}) };
+  const scopes = outputs.ClusterNamespaces;
+  const registry = scopes === undefined ? undefined : scopesSchema.safeParse(JSON.parse(scopes));
+  if (registry && !registry.success)
+    throw new Error(`stack ${stackName}: output ClusterNamespaces: ${formatIssues(registry.error)}`);
+  return {
+    table,
+    ...(outputs.EventBusName ? { bus: outputs.EventBusName } : {}),
+    ...(registry ? { registry: registry.data } : {}),
+  };
 }
 
 export function readDevState(directory = process.cwd()): DevState | undefined {
@@ -69,23 +88,24 @@ export async function connect(
   const table = flags.table ?? env.ROLLOUTS_TABLE ?? fromStack?.table;
   if (table) {
     const endpoint = flags.endpoint ?? env.ROLLOUTS_DYNAMODB_ENDPOINT;
-    const client = new DynamoDBClient(endpoint ? { endpoint } : {});
+    const client = dynamoDbClient(endpoint);
     const bus = env.ROLLOUTS_EVENT_BUS ?? fromStack?.bus;
     return {
       store: new RolloutStore(client, table),
       ...(bus ? { nudge: await busNudge(bus) } : {}),
+      ...(fromStack?.registry ? { registry: fromStack.registry } : {}),
     };
   }
   const dev = readDevState();
   if (dev) {
-    const client = new DynamoDBClient({
-      endpoint: dev.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = localDynamoDbClient(dev.dynamodbEndpoint);
+    const { ClusterConnections } = await import('../../adapters/kube/clusters.js');
+    const { runnerUrl } = dev;
     return {
       store: new RolloutStore(client, dev.tableName),
       clusters: new ClusterConnections(dev.clusters),
+      ...(runnerUrl ? { nudge: (key) => localNudge(runnerUrl, key) } : {}),
+      registry: dev.clusters,
     };
   }
   throw new Error(
@@ -93,21 +113,21 @@ export async function connect(
   );
 }
 
+/** Loaded on demand: only commands against a deployed stack need the EventBridge client. */
 async function busNudge(eventBusName: string) {
-  const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
-  const client = new EventBridgeClient({});
-  return async (key: { cluster: string; namespace: string; name: string }) => {
-    await client.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: eventBusName,
-            Source: 'serverless-rollouts.cli',
-            DetailType: 'Rollout Command',
-            Detail: JSON.stringify({ cluster: key.cluster, namespace: key.namespace, rollout: key.name }),
-          },
-        ],
-      }),
-    );
-  };
+  const [{ EventBridgeClient }, { eventBusNudge, CLI_COMMAND_SOURCE }] = await Promise.all([
+    import('@aws-sdk/client-eventbridge'),
+    import('../../adapters/aws/nudge.js'),
+  ]);
+  return eventBusNudge(new EventBridgeClient({}), eventBusName, CLI_COMMAND_SOURCE);
+}
+
+/** Local mode runs a pass when nudged; a runner that does not answer leaves the work queued. */
+async function localNudge(runnerUrl: string, key: { cluster: string; namespace: string; name: string }) {
+  const { sendNudge } = await import('../../local/nudges.js');
+  await sendNudge(runnerUrl, key).catch((error: Error) =>
+    process.stderr.write(
+      `warning: queued, but local mode's runner was not told (${error.message}); is 'npm start' still running?\n`,
+    ),
+  );
 }

@@ -3,7 +3,9 @@ import type { RouteWeights } from '../../core/istio/weights.js';
 import { formatDuration } from '../../core/model/duration.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Step } from '../../core/model/rollout.js';
-import type { HistoryEntry, StoredRollout } from '../../adapters/dynamodb/types.js';
+import { isRouteStep, routeOf } from '../../core/model/route-steps.js';
+import type { ManagedRouteInPlace } from '../../core/istio/managed-routes.js';
+import type { HistoryEntry, RecordedError, StoredRollout } from '../../adapters/dynamodb/types.js';
 
 const PHASE_ICONS: Record<string, string> = {
   Healthy: '✔',
@@ -14,13 +16,31 @@ const PHASE_ICONS: Record<string, string> = {
   InvalidSpec: '⚠',
 };
 
-export type LiveWeights = { ref: string; routes: RouteWeights[] }[] | { unavailable: string };
+export type LiveWeights =
+  { ref: string; routes: RouteWeights[]; managedRoutes?: ManagedRouteInPlace[] }[] | { unavailable: string };
 
 export function describeStep(step: Step): string {
   if ('setWeight' in step) return `setWeight: ${step.setWeight}`;
+  if ('analysis' in step)
+    return `analysis: {templates: ${step.analysis.templates.map((ref) => ref.templateName).join(', ')}}`;
+  if (isRouteStep(step)) {
+    const action = 'setHeaderRoute' in step ? 'setHeaderRoute' : 'setMirrorRoute';
+    const route = routeOf(step);
+    const percentage = 'setMirrorRoute' in step ? step.setMirrorRoute.percentage : undefined;
+    return route.match
+      ? `${action}: ${route.name} (${route.match.length} match${route.match.length === 1 ? '' : 'es'}${percentage === undefined ? '' : `, ${percentage}%`})`
+      : `${action}: ${route.name} (remove)`;
+  }
   return step.pause.durationSeconds === undefined
     ? 'pause: {}'
     : `pause: {duration: ${formatDuration(step.pause.durationSeconds)}}`;
+}
+
+/** An error recorded once however often it repeated: how often, and when last. */
+export function describeError(error: RecordedError): string {
+  return error.count === 1
+    ? `${error.message} (at ${error.lastAt})`
+    : `${error.message} (${error.count} times since ${error.firstAt}, last at ${error.lastAt})`;
 }
 
 export function describeRollout(stored: StoredRollout, live: LiveWeights): string {
@@ -39,7 +59,7 @@ export function describeRollout(stored: StoredRollout, live: LiveWeights): strin
     `Images:          ${status.stableImage ?? '(not observed yet)'} (stable)`,
     ...(status.canaryImage ? [`                 ${status.canaryImage} (canary)`] : []),
     `Revision:        ${status.revision}`,
-    ...(stored.lastError ? [`Last error:      ${stored.lastError}`] : []),
+    ...(stored.lastError ? [`Last error:      ${describeError(stored.lastError)}`] : []),
     '',
     'Steps:',
     ...steps.map((step, index) => {
@@ -63,6 +83,10 @@ export function describeRollout(stored: StoredRollout, live: LiveWeights): strin
           `    ${label.padEnd(28)} stable ${String(route.stable).padStart(3)}  canary ${String(route.canary).padStart(3)}`,
         );
       }
+      for (const managed of vs.managedRoutes ?? [])
+        lines.push(
+          `    ${`managed '${managed.name}'`.padEnd(28)} ${managed.kind} route at spec.http[${managed.index}]`,
+        );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -95,4 +119,39 @@ export function describeList(items: StoredRollout[]): string {
 export function describeHistory(entries: HistoryEntry[]): string {
   if (entries.length === 0) return 'no history\n';
   return `${entries.map((entry) => `${entry.at}  ${entry.kind.padEnd(10)} ${entry.message}`).join('\n')}\n`;
+}
+
+/**
+ * What `get --watch` writes for a new frame: nothing when it did not change. On a terminal it
+ * redraws in place (cursor home, each line cleared to its end, the rest of the screen cleared), so
+ * nothing flickers; elsewhere (a CI log) each changed frame follows the last, separated by a blank line.
+ */
+export function watchFrame(
+  previous: string | undefined,
+  next: string,
+  terminal: boolean,
+): string | undefined {
+  if (next === previous) return undefined;
+  if (!terminal) return previous === undefined ? next : `\n${next}`;
+  const lines = next.replace(/\n$/, '').split('\n');
+  return `\x1b[H${lines.map((line) => `${line}\x1b[K`).join('\n')}\n\x1b[J`;
+}
+
+/**
+ * Whether `get --watch --until-done` is finished, and with which exit code: Healthy 0, Degraded or
+ * InvalidSpec 1. A queued command (a `set image` the runner has not taken yet) means the phase read
+ * is about to change, so nothing is finished while one waits.
+ */
+export function finishedWatch(
+  stored: StoredRollout,
+  pendingCommands: number,
+): { code: number; message: string } | undefined {
+  if (pendingCommands > 0) return undefined;
+  const { status, key } = stored;
+  const name = `${key.namespace}/${key.name}`;
+  if (status.phase === 'Healthy')
+    return { code: 0, message: `rollout ${name} is Healthy on ${status.stableImage ?? 'its image'}` };
+  if (status.phase === 'Degraded' || status.phase === 'InvalidSpec')
+    return { code: 1, message: `rollout ${name} is ${status.phase}: ${status.message ?? 'no message'}` };
+  return undefined;
 }

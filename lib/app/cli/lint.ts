@@ -1,5 +1,15 @@
-/** `rollouts lint`: every problem in a Rollout and, given VirtualServices, in its references. */
-import { formatPlanError, plan } from '../../core/istio/weights.js';
+/**
+ * `rollouts lint`: every problem in Rollouts and AnalysisTemplates and, given VirtualServices, in
+ * the Rollouts' references. Warnings and notes are printed but leave the report ok; errors do not.
+ */
+import { checkRolloutAnalysis, templateWarnings } from '../../core/analysis/lint.js';
+import { parseAnalysisTemplate, templateLabel, type AnalysisTemplate } from '../../core/analysis/template.js';
+import { findVirtualService, formatPlanError, plan } from '../../core/istio/weights.js';
+import { weightedHttpRoute } from '../../core/istio/managed-routes.js';
+import { formatRef } from '../../core/model/references.js';
+import type { TrafficSpec } from '../../core/model/rollout.js';
+import type { VirtualService } from '../../core/model/virtualservice.js';
+import { kindOf } from '../../core/model/yaml.js';
 import { isArgoManifest, loadManifests, parseForLint, rolloutLabel, type SourceFile } from './manifests.js';
 
 export interface LintReport {
@@ -8,10 +18,23 @@ export interface LintReport {
 }
 
 export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile[]): LintReport {
-  const loaded = loadManifests(rolloutFiles, virtualServiceFiles);
+  const loaded = loadManifests(rolloutFiles, virtualServiceFiles, { templates: true });
   if (!loaded.ok) return { ok: false, lines: loaded.errors };
   const lines: string[] = [];
   let ok = true;
+  const templates: AnalysisTemplate[] = [];
+  for (const { source, document } of loaded.analysisTemplates) {
+    const parsed = parseAnalysisTemplate(document);
+    if (!parsed.ok) {
+      ok = false;
+      lines.push(...parsed.error.map((error) => `${source}: ${documentLabel(document)}: ${error}`));
+      continue;
+    }
+    templates.push(parsed.value);
+    const label = `${source}: ${templateLabel(parsed.value)}`;
+    lines.push(...templateWarnings(parsed.value).map((warning) => `${label}: warning: ${warning}`));
+    lines.push(`${label}: OK, ${parsed.value.metrics.length} metric(s)`);
+  }
   for (const { source, document } of loaded.rollouts) {
     const label = `${source}: ${rolloutLabel(document)}`;
     const parsed = parseForLint(document);
@@ -29,12 +52,43 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
         continue;
       }
     }
+    const analysis = checkRolloutAnalysis(parsed.value, templates);
+    lines.push(...analysis.warnings.map((warning) => `${label}: warning: ${warning}`));
+    if (analysis.errors.length) {
+      ok = false;
+      lines.push(...analysis.errors.map((error) => `${label}: ${error}`));
+      continue;
+    }
     const scope = isArgoManifest(document) ? ' (Argo Rollouts manifest: canary block checked)' : '';
     const refs =
       virtualServiceFiles.length > 0
         ? `, ${parsed.value.canary.virtualServices.length} VirtualService(s) checked`
         : '';
     lines.push(`${label}: OK${refs}${scope}`);
+    if (virtualServiceFiles.length > 0)
+      lines.push(...managedRouteNotes(parsed.value, loaded.virtualServices, label));
   }
   return { ok, lines };
+}
+
+function documentLabel(document: unknown): string {
+  const metadata = (document as { metadata?: { name?: unknown; namespace?: unknown } }).metadata;
+  const name = typeof metadata?.name === 'string' ? metadata.name : '(unnamed)';
+  const kind = kindOf(document) ?? 'AnalysisTemplate';
+  if (kind === 'ClusterAnalysisTemplate') return `${kind} ${name}`;
+  const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : 'default';
+  return `${kind} ${namespace}/${name}`;
+}
+
+/** Header and mirror routes go only where the Rollout weights an HTTP route: say which VirtualServices they skip. */
+function managedRouteNotes(spec: TrafficSpec, virtualServices: VirtualService[], label: string): string[] {
+  if (spec.canary.managedRoutes.length === 0) return [];
+  return spec.canary.virtualServices.flatMap((ref) => {
+    const vs = findVirtualService(virtualServices, ref, spec.namespace);
+    return vs && !weightedHttpRoute(spec, ref, vs)
+      ? [
+          `${label}: note: VirtualService ${formatRef(ref)} has no HTTP route for this Rollout (TLS/TCP only): managed routes (${spec.canary.managedRoutes.join(', ')}) are not written there`,
+        ]
+      : [];
+  });
 }

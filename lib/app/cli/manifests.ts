@@ -7,6 +7,7 @@ import {
   type Rollout,
   type TrafficSpec,
 } from '../../core/model/rollout.js';
+import { isAnalysisTemplateKind } from '../../core/analysis/template.js';
 import { isVirtualService, type VirtualService } from '../../core/model/virtualservice.js';
 import { kindOf, parseYamlDocuments } from '../../core/model/yaml.js';
 
@@ -21,20 +22,35 @@ export interface RolloutDocument {
 }
 
 export type Loaded =
-  | { ok: true; rollouts: RolloutDocument[]; virtualServices: VirtualService[] }
+  | {
+      ok: true;
+      rollouts: RolloutDocument[];
+      virtualServices: VirtualService[];
+      /** AnalysisTemplates and ClusterAnalysisTemplates, when asked for. */
+      analysisTemplates: RolloutDocument[];
+    }
   | { ok: false; errors: string[] };
 
-export function loadManifests(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile[]): Loaded {
+/** With `templates`, the -f files may hold AnalysisTemplates beside (or instead of) Rollouts. */
+export function loadManifests(
+  rolloutFiles: SourceFile[],
+  virtualServiceFiles: SourceFile[],
+  options: { templates?: boolean } = {},
+): Loaded {
   const errors: string[] = [];
   const rollouts: RolloutDocument[] = [];
+  const analysisTemplates: RolloutDocument[] = [];
   const virtualServices: VirtualService[] = [];
   for (const file of rolloutFiles) {
     const parsed = parseYamlDocuments(file.text, file.path);
     if (!parsed.ok) errors.push(...parsed.errors);
     else
-      parsed.documents
-        .filter((doc) => kindOf(doc) === 'Rollout')
-        .forEach((document) => rollouts.push({ source: file.path, document }));
+      for (const document of parsed.documents) {
+        const kind = kindOf(document);
+        if (kind === 'Rollout') rollouts.push({ source: file.path, document });
+        else if (options.templates && isAnalysisTemplateKind(kind))
+          analysisTemplates.push({ source: file.path, document });
+      }
   }
   for (const file of virtualServiceFiles) {
     const parsed = parseYamlDocuments(file.text, file.path);
@@ -46,10 +62,13 @@ export function loadManifests(rolloutFiles: SourceFile[], virtualServiceFiles: S
     if (found.length === 0) errors.push(`${file.path}: no VirtualService in this file`);
     virtualServices.push(...found);
   }
-  if (rolloutFiles.length > 0 && rollouts.length === 0 && errors.length === 0) {
-    errors.push(`${rolloutFiles.map((file) => file.path).join(', ')}: no Rollout found (kind: Rollout)`);
+  if (rolloutFiles.length > 0 && rollouts.length + analysisTemplates.length === 0 && errors.length === 0) {
+    const wanted = options.templates
+      ? 'no Rollout or AnalysisTemplate found (kind: Rollout, AnalysisTemplate or ClusterAnalysisTemplate)'
+      : 'no Rollout found (kind: Rollout)';
+    errors.push(`${rolloutFiles.map((file) => file.path).join(', ')}: ${wanted}`);
   }
-  return errors.length ? { ok: false, errors } : { ok: true, rollouts, virtualServices };
+  return errors.length ? { ok: false, errors } : { ok: true, rollouts, virtualServices, analysisTemplates };
 }
 
 /** Argo Rollouts' own manifests carry no workload block: only their canary block can be checked. */

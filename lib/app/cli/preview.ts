@@ -1,17 +1,24 @@
-/** `rollouts preview`: the VirtualServices as the Rollout would leave them at a canary weight. */
+/**
+ * `rollouts preview`: the VirtualServices as the Rollout would leave them, at a canary weight
+ * (`--weight N`) or once steps 1..N have run (`--step N`: managed routes and weights).
+ */
 import { stringify } from 'yaml';
-import { formatPlanError, plan } from '../../core/istio/weights.js';
-import { parseTrafficSpec } from '../../core/model/rollout.js';
+import { routesAfterSteps } from '../../core/engine/managed-routes.js';
+import { planTraffic } from '../../core/istio/traffic.js';
+import { findVirtualService, formatPlanError, plan, type PlanError } from '../../core/istio/weights.js';
+import { parseTrafficSpec, type TrafficSpec } from '../../core/model/rollout.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import { loadManifests, rolloutLabel, type SourceFile } from './manifests.js';
 
 export type OutputFormat = 'yaml' | 'json';
 export type PreviewResult = { ok: true; output: string } | { ok: false; errors: string[] };
+/** `step` is 1-based, as `rollouts get` numbers steps. */
+export type PreviewPoint = { weight: number } | { step: number };
 
 export function preview(
   rolloutFile: SourceFile,
   virtualServiceFiles: SourceFile[],
-  weight: number,
+  at: PreviewPoint,
   format: OutputFormat,
 ): PreviewResult {
   const loaded = loadManifests([rolloutFile], virtualServiceFiles);
@@ -26,16 +33,55 @@ export function preview(
   const label = `${rolloutFile.path}: ${rolloutLabel(document)}`;
   const spec = parseTrafficSpec(document);
   if (!spec.ok) return { ok: false, errors: spec.errors.map((error) => `${label}: ${error}`) };
-  const planned = plan(spec.value, loaded.virtualServices, weight);
-  if (!planned.ok)
-    return { ok: false, errors: planned.errors.map((error) => `${label}: ${formatPlanError(error)}`) };
-  return {
-    ok: true,
-    output: render(
-      planned.plans.map((p) => p.result),
-      format,
-    ),
-  };
+  const planned =
+    'step' in at
+      ? afterSteps(spec.value, loaded.virtualServices, at.step)
+      : atWeight(spec.value, loaded.virtualServices, at.weight);
+  if (!planned.ok) return { ok: false, errors: planned.errors.map((error) => `${label}: ${error}`) };
+  return { ok: true, output: render(planned.value, format) };
+}
+
+type Planned = { ok: true; value: VirtualService[] } | { ok: false; errors: string[] };
+
+function atWeight(spec: TrafficSpec, virtualServices: VirtualService[], weight: number): Planned {
+  const planned = plan(spec, virtualServices, weight);
+  if (!planned.ok) return { ok: false, errors: planned.errors.map(formatPlanError) };
+  return { ok: true, value: planned.plans.map((p) => p.result) };
+}
+
+/**
+ * Runs steps 1..N one after the other, as the runner does when pauses are promoted and canary pods
+ * are available: each step leaves the weight of the last setWeight so far and the managed routes
+ * the steps so far ask for.
+ */
+function afterSteps(spec: TrafficSpec, virtualServices: VirtualService[], step: number): Planned {
+  const { steps } = spec.canary;
+  if (!Number.isInteger(step) || step < 1 || step > steps.length) {
+    return {
+      ok: false,
+      errors: [`--step must be a step number from 1 to ${steps.length}, found ${step}`],
+    };
+  }
+  const errors: PlanError[] = [];
+  const value = spec.canary.virtualServices.map((ref) => {
+    let current = findVirtualService(virtualServices, ref, spec.namespace);
+    let weight = 0;
+    for (let index = 1; index <= step; index++) {
+      const taken = steps[index - 1];
+      if (taken && 'setWeight' in taken) weight = taken.setWeight;
+      const routes = spec.canary.managedRoutes.length ? routesAfterSteps(spec.canary, index) : undefined;
+      const planned = planTraffic(spec, ref, current, weight, routes);
+      if (!planned.ok) {
+        errors.push(
+          ...planned.errors.map((error) => ({ ...error, message: `step ${index}: ${error.message}` })),
+        );
+        break;
+      }
+      current = planned.plan.result;
+    }
+    return current as VirtualService;
+  });
+  return errors.length ? { ok: false, errors: errors.map(formatPlanError) } : { ok: true, value };
 }
 
 export function render(objects: VirtualService[], format: OutputFormat): string {

@@ -2,12 +2,22 @@
 import { checkCommand } from '../../core/engine/decide.js';
 import type { Command } from '../../core/engine/types.js';
 import { readWeights } from '../../core/istio/weights.js';
+import { readManagedRoutes } from '../../core/istio/managed-routes.js';
+import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
 import { parseRollout } from '../../core/model/rollout.js';
-import { formatKey } from '../../adapters/dynamodb/repository.js';
+import { formatKey, keyOf } from '../../adapters/dynamodb/repository.js';
 import type { RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js';
 import type { Connection } from './connection.js';
-import { describeHistory, describeList, describeRollout, type LiveWeights } from './describe.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  describeHistory,
+  describeList,
+  describeRollout,
+  finishedWatch,
+  watchFrame,
+  type LiveWeights,
+} from './describe.js';
 import { loadManifests, type SourceFile } from './manifests.js';
 
 export type CommandOutput = { ok: true; stdout: string } | { ok: false; stderr: string };
@@ -23,13 +33,18 @@ export async function applyFiles(
   const rollouts = [];
   for (const { source, document } of loaded.rollouts) {
     const rollout = parseRollout(document);
-    if (rollout.ok) rollouts.push(rollout.value);
-    else errors.push(...rollout.errors.map((error) => `${source}: ${error}`));
+    const scope =
+      rollout.ok && connection.registry ? checkScope(rollout.value, connection.registry) : undefined;
+    if (!rollout.ok) errors.push(...rollout.errors.map((error) => `${source}: ${error}`));
+    else if (scope && !scope.ok) errors.push(...scope.error.map((error) => `${source}: ${error}`));
+    else rollouts.push(rollout.value);
   }
   if (errors.length) return { ok: false, stderr: `${errors.join('\n')}\nnothing applied\n` };
   const lines = [];
   for (const rollout of rollouts) {
     const { created } = await connection.store.apply(rollout, now);
+    // Applying makes it due: the runner checks it against its cluster now, not at the first push.
+    await connection.nudge?.(keyOf(rollout));
     lines.push(
       `rollout ${rollout.namespace}/${rollout.name} (cluster ${rollout.cluster}) ${created ? 'created' : 'configured'}`,
     );
@@ -48,6 +63,39 @@ export async function get(connection: Connection, key: RolloutKey): Promise<Comm
   return { ok: true, stdout: describeRollout(stored, await liveWeights(connection, stored)) };
 }
 
+export interface WatchOptions {
+  /** Return once the rollout is Healthy (ok) or Degraded/InvalidSpec (not ok). */
+  untilDone: boolean;
+  terminal: boolean;
+  write: (text: string) => void;
+  intervalMs: number;
+}
+
+/** `get --watch`: the `get` view, redrawn whenever it changes; with `untilDone`, until the rollout settles. */
+export async function watch(
+  connection: Connection,
+  key: RolloutKey,
+  options: WatchOptions,
+): Promise<CommandOutput> {
+  let previous: string | undefined;
+  for (;;) {
+    const stored = await connection.store.get(key);
+    if (!stored) return notFound(key);
+    const text = describeRollout(stored, await liveWeights(connection, stored));
+    const frame = watchFrame(previous, text, options.terminal);
+    if (frame !== undefined) options.write(frame);
+    previous = text;
+    if (options.untilDone) {
+      const finished = finishedWatch(stored, (await connection.store.pendingCommands(key, 1)).length);
+      if (finished)
+        return finished.code === 0
+          ? { ok: true, stdout: `${finished.message}\n` }
+          : { ok: false, stderr: `${finished.message}\n` };
+    }
+    await sleep(options.intervalMs);
+  }
+}
+
 export async function history(connection: Connection, key: RolloutKey): Promise<CommandOutput> {
   const stored = await connection.store.get(key);
   if (!stored) return notFound(key);
@@ -63,13 +111,27 @@ export async function sendCommand(
 ): Promise<CommandOutput> {
   const stored = await connection.store.get(key);
   if (!stored) return notFound(key);
+  const refused = cannotTakeEffect(stored, command);
+  if (refused) return { ok: false, stderr: `rollout ${formatKey(key)}: ${refused}; nothing sent\n` };
   const outcome = checkCommand(stored.rollout, stored.status, command);
   if (!outcome.accepted)
     return { ok: false, stderr: `rollout ${formatKey(key)}: ${outcome.message}; nothing sent\n` };
   const queued = await connection.store.enqueueCommand(key, command, source, now);
   if (!queued.ok) return { ok: false, stderr: `${queued.reason}\n` };
   await connection.nudge?.(key);
-  return { ok: true, stdout: `rollout ${formatKey(key)}: ${outcome.message}\n` };
+  const blocked = stored.lastError
+    ? ` (queued, but the last pass failed: ${stored.lastError}; it takes effect once that is resolved)`
+    : '';
+  return { ok: true, stdout: `rollout ${formatKey(key)}: ${outcome.message}${blocked}\n` };
+}
+
+/**
+ * A new image for a Rollout the runner found invalid would only wait in the queue: the user is
+ * told why instead of being told it is rolling out. (A push still queues: it arrives only once.)
+ */
+function cannotTakeEffect(stored: StoredRollout, command: Command): string | undefined {
+  if (command.kind !== 'setImage' || stored.status.phase !== 'InvalidSpec') return undefined;
+  return `it is InvalidSpec (${stored.status.message ?? 'no message'}), so ${command.image} cannot roll out: fix the Rollout or what it references and apply it again`;
 }
 
 /** `set image NAME CONTAINER=IMAGE`: the container must be the one the Rollout updates. */
@@ -89,8 +151,13 @@ async function liveWeights(connection: Connection, stored: StoredRollout): Promi
     const cluster = await connection.clusters.get(stored.rollout.cluster);
     const result = [];
     for (const ref of stored.rollout.canary.virtualServices) {
-      const read = readWeights(stored.rollout, ref, await cluster.virtualServices.get(ref));
-      result.push({ ref: formatRef(ref), routes: read.ok ? read.routes : [] });
+      const vs = await cluster.virtualServices.get(ref);
+      const read = readWeights(stored.rollout, ref, vs);
+      result.push({
+        ref: formatRef(ref),
+        routes: read.ok ? read.routes : [],
+        managedRoutes: readManagedRoutes(stored.rollout, vs),
+      });
     }
     return result;
   } catch (error) {

@@ -1,6 +1,6 @@
 /** A runner pass: every due Rollout, a few at a time; one Rollout's failure never stops the others. */
-import type { RolloutKey } from '../../adapters/dynamodb/types.js';
-import { processRollout, type Outcome, type RunnerDeps } from './process-rollout.js';
+import { processRollout, type Outcome } from './process-rollout.js';
+import { formatKey, type RolloutKey, type RunnerDeps } from './ports.js';
 
 export interface PassReport {
   due: number;
@@ -11,7 +11,7 @@ export async function runPass(
   deps: RunnerDeps,
   options: { concurrency?: number; only?: RolloutKey[] } = {},
 ): Promise<PassReport> {
-  const keys = options.only ?? (await deps.store.due(deps.clock()));
+  const keys = uniqueKeys(options.only ?? (await deps.store.due(deps.clock())));
   const outcomes: Outcome[] = [];
   const queue = [...keys];
   const worker = async () => {
@@ -19,7 +19,12 @@ export async function runPass(
       try {
         outcomes.push(await processRollout(deps, key));
       } catch (error) {
-        outcomes.push({ key, result: 'error', message: (error as Error).message });
+        const message = (error as Error).message;
+        deps.logger?.error('rollout pass failed before it could record why', {
+          rollout: formatKey(key),
+          error: message,
+        });
+        outcomes.push({ key, result: 'error', message, retryAt: deps.clock() });
       }
     }
   };
@@ -27,4 +32,15 @@ export async function runPass(
     Array.from({ length: Math.min(options.concurrency ?? 4, Math.max(1, keys.length)) }, worker),
   );
   return { due: keys.length, outcomes };
+}
+
+/** A batch that names a Rollout twice (two wake-ups, a wake-up and a command) runs it once. */
+function uniqueKeys(keys: RolloutKey[]): RolloutKey[] {
+  const seen = new Set<string>();
+  return keys.filter((key) => {
+    const id = formatKey(key);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }

@@ -1,6 +1,7 @@
 /**
- * One Rollout, one pass: lease -> observe -> decide -> act -> save -> publish -> wake-up. The only
- * place where the engine's decisions meet the cluster and the store.
+ * One Rollout, one pass: lease -> observe -> decide -> act -> save -> publish -> wake-up (or a
+ * watch on the pods it waits for, then the next pass). The only place where the engine's decisions
+ * meet the cluster and the store.
  */
 import {
   decide,
@@ -8,47 +9,65 @@ import {
   markInvalidSpec,
   recoverFromInvalidSpec,
 } from '../../core/engine/decide.js';
+import { podsReady } from '../../core/engine/replicas.js';
 import type {
   Action,
   Command,
   Decision,
-  EngineOptions,
   LifecycleEvent,
+  PodWait,
   RolloutStatus,
 } from '../../core/engine/types.js';
 import { formatPlanError, plan } from '../../core/istio/weights.js';
-import type { ClusterClient, ClusterConnections } from '../../adapters/kube/clusters.js';
-import type { ObservedDeployment } from '../../adapters/kube/deployments.js';
-import { InvalidReferenceError, KubeApiError } from '../../adapters/kube/errors.js';
+import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
-import { formatKey, type RolloutStore } from '../../adapters/dynamodb/repository.js';
-import type { HistoryEntry, RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js';
-import type { EventPublisher, PublishedEvent } from '../../adapters/aws/events.js';
-import type { WakeupScheduler } from '../../adapters/aws/wakeups.js';
+import {
+  ClusterApiError,
+  formatKey,
+  InvalidReferenceError,
+  UnknownClusterError,
+  type ClusterPort,
+  type HistoryEntry,
+  type ObservedDeployment,
+  type PublishedEvent,
+  type RolloutKey,
+  type RunnerDeps,
+  type StoredRollout,
+} from './ports.js';
+import { setCanaryWeight } from './traffic.js';
 
-export interface RunnerDeps {
-  store: RolloutStore;
-  clusters: ClusterConnections;
-  events: EventPublisher;
-  wakeups: WakeupScheduler;
-  /** Who holds the lease: a Lambda request id, a local process. */
-  owner: string;
-  clock: () => number;
-  leaseMs?: number;
-  engine?: EngineOptions;
-  log?: (message: string, detail?: Record<string, unknown>) => void;
-}
+export type { RunnerDeps };
 
 export type Outcome =
   | { key: RolloutKey; result: 'done'; status: RolloutStatus; dueAt: number | null }
   | { key: RolloutKey; result: 'leased-elsewhere' }
+  | { key: RolloutKey; result: 'not-found' }
+  | { key: RolloutKey; result: 'lease-lost'; message: string }
   | { key: RolloutKey; result: 'invalid-spec'; message: string }
-  | { key: RolloutKey; result: 'error'; message: string };
+  | { key: RolloutKey; result: 'error'; message: string; retryAt: number };
 
-const DEFAULT_LEASE_MS = 120_000;
-const ERROR_RETRY_MS = 10_000;
-const MAX_SAVE_ATTEMPTS = 3;
+export const DEFAULT_LEASE_MS = 120_000;
+/** The first retry after an error; each failure in a row doubles it, up to MAX_BACKOFF_MS. */
+export const FIRST_BACKOFF_MS = 10_000;
+export const MAX_BACKOFF_MS = 5 * 60_000;
+/** A cluster that refuses the runner (403) or is not registered is retried this slowly. */
+export const REFUSED_RETRY_MS = 5 * 60_000;
+export const MAX_SAVE_ATTEMPTS = 3;
+
+/** The wait before the next attempt after `failures` failed passes in a row (the first is 1). */
+export function backoffMs(failures: number, retryAfterSeconds?: number): number {
+  const doubled = FIRST_BACKOFF_MS * 2 ** Math.min(Math.max(failures - 1, 0), 16);
+  return Math.max(Math.min(doubled, MAX_BACKOFF_MS), (retryAfterSeconds ?? 0) * 1000);
+}
+
+/** Another runner took the Rollout while this pass was still writing: stop, write nothing more. */
+export class LeaseLostError extends Error {
+  constructor(key: RolloutKey) {
+    super(`lease on ${formatKey(key)} lost to another runner; this pass stopped before writing`);
+    this.name = 'LeaseLostError';
+  }
+}
 
 interface Observed {
   stable: ObservedDeployment;
@@ -56,39 +75,130 @@ interface Observed {
   virtualServices: Map<string, VirtualService>;
 }
 
+interface PassContext {
+  deps: RunnerDeps;
+  stored: StoredRollout;
+  now: number;
+  /** Renews the lease, or throws LeaseLostError: called before every cluster write. */
+  fence: () => Promise<void>;
+}
+
+/** Pods a saved pass waits for, to watch before coming back (RunnerDeps.watchSeconds). */
+interface PendingWatch {
+  cluster: ClusterPort;
+  wait: PodWait;
+  namespace: string;
+  name: string;
+  container: string | undefined;
+  /** As this pass read it: the watch starts after its resourceVersion. */
+  deployment: ObservedDeployment;
+  /** The engine's wake-up, used when the watch ends without the pods. */
+  wakeAt: number;
+}
+
+/** A runaway guard: each continuation is a step done, and a Rollout has few steps. */
+const MAX_CONTINUATIONS = 50;
+
+/**
+ * One Rollout: a pass, and while it ends waiting for pods and the watch budget lasts, a watch on
+ * the Deployment it waits for and, once the pods are there, the next pass at once (a fresh lease,
+ * so commands that arrived meanwhile are taken). A watch that ends without them falls back to the
+ * engine's wake-up.
+ */
 export async function processRollout(deps: RunnerDeps, key: RolloutKey): Promise<Outcome> {
-  for (let attempt = 1; ; attempt++) {
-    const now = deps.clock();
-    const stored = await deps.store.acquireLease(
-      key,
-      deps.owner,
-      now,
-      now + (deps.leaseMs ?? DEFAULT_LEASE_MS),
-    );
-    if (!stored) return { key, result: 'leased-elsewhere' };
-    try {
-      const outcome = await passOnce(deps, stored, now);
-      if (outcome !== 'conflict') return outcome;
-      if (attempt >= MAX_SAVE_ATTEMPTS) {
-        const message = `status not saved: the rollout changed during ${attempt} passes in a row`;
-        await deps.store.recordError(stored, deps.owner, message, deps.clock(), deps.clock());
-        return { key, result: 'error', message };
-      }
-    } catch (error) {
-      const message = describeError(stored, error);
-      const retryAfter =
-        error instanceof KubeApiError && error.retryAfterSeconds
-          ? error.retryAfterSeconds * 1000
-          : ERROR_RETRY_MS;
-      deps.log?.('rollout pass failed', { rollout: formatKey(key), error: message });
-      await deps.store.recordError(stored, deps.owner, message, deps.clock() + retryAfter, deps.clock());
-      await deps.wakeups.schedule(key, deps.clock() + retryAfter, deps.clock()).catch(() => undefined);
-      return { key, result: 'error', message };
+  const deadline = deps.clock() + (deps.watchSeconds ?? 0) * 1000;
+  for (let continued = 0; ; continued++) {
+    const pending: { watch?: PendingWatch } = {};
+    const outcome = await leasedPass(deps, key, pending);
+    const { watch } = pending;
+    if (!watch) return outcome;
+    const seconds = Math.floor((deadline - deps.clock()) / 1000);
+    // A watch that fails (no `watch` right, a lost connection) is no worse than no watch.
+    const ready =
+      seconds >= 1 && continued < MAX_CONTINUATIONS
+        ? await watchFor(watch, seconds).catch(() => undefined)
+        : undefined;
+    if (!ready) {
+      const now = deps.clock();
+      await deps.wakeups.schedule(key, Math.max(watch.wakeAt, now), now);
+      return outcome;
     }
   }
 }
 
-async function passOnce(deps: RunnerDeps, stored: StoredRollout, now: number): Promise<Outcome | 'conflict'> {
+async function leasedPass(
+  deps: RunnerDeps,
+  key: RolloutKey,
+  pending: { watch?: PendingWatch },
+): Promise<Outcome> {
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.clock();
+    const leased = await deps.store.acquireLease(key, deps.owner, now, now + leaseMs);
+    if (!leased.ok) return { key, result: leased.error };
+    const stored = leased.value;
+    const fence = async () => {
+      if (!(await deps.store.renewLease(key, deps.owner, deps.clock() + leaseMs)))
+        throw new LeaseLostError(key);
+    };
+    try {
+      const outcome = await passOnce({ deps, stored, now, fence }, pending);
+      if (outcome !== 'conflict') return outcome;
+      if (attempt >= MAX_SAVE_ATTEMPTS) {
+        const message = `status not saved: the rollout changed during ${attempt} passes in a row`;
+        return await recordFailure(deps, stored, message);
+      }
+    } catch (error) {
+      return await handleFailure({ deps, stored, now, fence }, error);
+    }
+  }
+}
+
+function watchFor(watch: PendingWatch, seconds: number): Promise<ObservedDeployment | undefined> {
+  const { cluster, wait, deployment, namespace, name, container } = watch;
+  return (
+    cluster.deployments.waitFor?.(namespace, name, deployment, container, seconds, (observed) =>
+      podsReady(wait, observed),
+    ) ?? Promise.resolve(undefined)
+  );
+}
+
+async function handleFailure(context: PassContext, error: unknown): Promise<Outcome> {
+  const { deps, stored } = context;
+  const { key } = stored;
+  if (error instanceof LeaseLostError) {
+    deps.logger?.warn('rollout pass stopped: lease lost', { rollout: formatKey(key), owner: deps.owner });
+    return { key, result: 'lease-lost', message: error.message };
+  }
+  if (error instanceof UnknownClusterError || (error instanceof ClusterApiError && error.status === 403)) {
+    // A registration or RBAC problem does not fix itself in seconds: show it, retry slowly.
+    const saved = await saveInvalid(context, error.message, context.now + REFUSED_RETRY_MS);
+    if (saved !== 'conflict') return saved;
+  }
+  if (error instanceof ClusterApiError && error.status === 401) deps.clusters.forget(stored.rollout.cluster);
+  const retryAfter = error instanceof ClusterApiError ? error.retryAfterSeconds : undefined;
+  return recordFailure(deps, stored, describeError(stored, error), retryAfter);
+}
+
+async function recordFailure(
+  deps: RunnerDeps,
+  stored: StoredRollout,
+  message: string,
+  retryAfterSeconds?: number,
+): Promise<Outcome> {
+  const now = deps.clock();
+  const retryAt = now + backoffMs((stored.failures ?? 0) + 1, retryAfterSeconds);
+  deps.logger?.error('rollout pass failed', { rollout: formatKey(stored.key), error: message, retryAt });
+  await deps.store.recordError({ stored, owner: deps.owner, message, retryAt, now });
+  await deps.wakeups.schedule(stored.key, retryAt, now).catch(() => undefined);
+  return { key: stored.key, result: 'error', message, retryAt };
+}
+
+async function passOnce(
+  context: PassContext,
+  pending: { watch?: PendingWatch },
+): Promise<Outcome | 'conflict'> {
+  const { deps, stored, now } = context;
   const { rollout } = stored;
   const cluster = await deps.clusters.get(rollout.cluster);
   const commands = await deps.store.pendingCommands(stored.key);
@@ -97,7 +207,7 @@ async function passOnce(deps: RunnerDeps, stored: StoredRollout, now: number): P
     observed = await observe(cluster, stored);
   } catch (error) {
     if (!(error instanceof InvalidReferenceError)) throw error;
-    return saveInvalid(deps, stored, error, now);
+    return saveInvalid(context, error.message, null);
   }
 
   let status = recoverFromInvalidSpec(stored.status);
@@ -128,12 +238,13 @@ async function passOnce(deps: RunnerDeps, stored: StoredRollout, now: number): P
   }
   const actions = decisions.flatMap((decision) => decision.actions);
   const wakeAt = decisions.at(-1)?.wakeAt ?? null;
+  const waitingFor = decisions.at(-1)?.waitingFor;
 
   try {
-    await act(cluster, stored, observed, actions);
+    await act(context, cluster, observed, actions);
   } catch (error) {
     if (!(error instanceof InvalidReferenceError)) throw error;
-    return saveInvalid(deps, stored, error, now);
+    return saveInvalid(context, error.message, null);
   }
 
   const events = actions.flatMap((action) => (action.type === 'emit' ? [action.event] : []));
@@ -147,14 +258,28 @@ async function passOnce(deps: RunnerDeps, stored: StoredRollout, now: number): P
     history,
     now,
   });
-  if (!saved) return 'conflict';
+  if (!saved.ok) return 'conflict';
   await publish(deps, stored.key, events, status, at);
-  if (wakeAt !== null) await deps.wakeups.schedule(stored.key, wakeAt, now);
+  if (wakeAt !== null && waitingFor && deps.watchSeconds && cluster.deployments.waitFor) {
+    // processRollout watches, then goes on or schedules this wake-up.
+    const { workload } = rollout;
+    pending.watch = {
+      cluster,
+      wait: waitingFor,
+      namespace: rollout.namespace,
+      name: waitingFor.deployment === 'stable' ? workload.stableDeployment : workload.canaryDeployment,
+      container: workload.container,
+      deployment: observed[waitingFor.deployment],
+      wakeAt,
+    };
+  } else if (wakeAt !== null) await deps.wakeups.schedule(stored.key, wakeAt, now);
   return { key: stored.key, result: 'done', status, dueAt: wakeAt };
 }
 
-async function observe(cluster: ClusterClient, stored: StoredRollout): Promise<Observed> {
+async function observe(cluster: ClusterPort, stored: StoredRollout): Promise<Observed> {
   const { rollout, status } = stored;
+  const inScope = checkScope(rollout, [cluster.scope]);
+  if (!inScope.ok) throw new InvalidReferenceError(inScope.error);
   const { namespace, workload } = rollout;
   const [stable, canary] = await Promise.all([
     cluster.deployments.observe(namespace, workload.stableDeployment, workload.container),
@@ -169,8 +294,8 @@ async function observe(cluster: ClusterClient, stored: StoredRollout): Promise<O
 }
 
 async function act(
-  cluster: ClusterClient,
-  stored: StoredRollout,
+  { stored, fence }: PassContext,
+  cluster: ClusterPort,
   observed: Observed,
   actions: Action[],
 ): Promise<void> {
@@ -179,6 +304,8 @@ async function act(
   // The observed copy follows each write, so a later action in the same pass sees what is there now.
   const setImage = async (track: 'stable' | 'canary', image: string) => {
     const name = track === 'stable' ? workload.stableDeployment : workload.canaryDeployment;
+    if (observed[track].image === image) return;
+    await fence();
     if (await cluster.deployments.setImage(namespace, name, observed[track], workload.container, image)) {
       observed[track] = { ...observed[track], image };
     }
@@ -192,6 +319,8 @@ async function act(
         await setImage('stable', action.image);
         break;
       case 'scaleCanary':
+        if (observed.canary.replicas === action.replicas) break;
+        await fence();
         if (
           await cluster.deployments.scale(
             namespace,
@@ -204,7 +333,14 @@ async function act(
         }
         break;
       case 'setWeight':
-        await cluster.virtualServices.setWeight(rollout, action.weight, observed.virtualServices);
+        await setCanaryWeight(
+          cluster.virtualServices,
+          rollout,
+          action.weight,
+          observed.virtualServices,
+          fence,
+          action.routes,
+        );
         break;
       case 'emit':
         break;
@@ -212,13 +348,17 @@ async function act(
   }
 }
 
+/**
+ * The Rollout cannot act as written (a missing reference, an unregistered cluster, no rights):
+ * saved as InvalidSpec with the reason. `retryAt` null waits for the spec to change; a time
+ * retries then, for what an operator fixes outside the spec.
+ */
 async function saveInvalid(
-  deps: RunnerDeps,
-  stored: StoredRollout,
-  error: InvalidReferenceError,
-  now: number,
+  { deps, stored, now }: PassContext,
+  reason: string,
+  retryAt: number | null,
 ): Promise<Outcome | 'conflict'> {
-  const message = `Rollout ${stored.key.namespace}/${stored.key.name}: ${error.message}`;
+  const message = `Rollout ${stored.key.namespace}/${stored.key.name}: ${reason}`;
   const status = markInvalidSpec(stored.status, message);
   const at = new Date(now).toISOString();
   const changed = stored.status.phase !== 'InvalidSpec' || stored.status.message !== message;
@@ -230,12 +370,13 @@ async function saveInvalid(
     stored,
     owner: deps.owner,
     status,
-    dueAt: null,
+    dueAt: retryAt,
     processed: [],
     history,
     now,
   });
-  if (!saved) return 'conflict';
+  if (!saved.ok) return 'conflict';
+  deps.logger?.warn('rollout is InvalidSpec', { rollout: formatKey(stored.key), message, retryAt });
   return { key: stored.key, result: 'invalid-spec', message };
 }
 
@@ -252,7 +393,7 @@ async function publish(
     await deps.events.publish(published);
   } catch (error) {
     // The transition is saved and in the history; a lost notification must not undo it.
-    deps.log?.('publishing lifecycle events failed', {
+    deps.logger?.error('publishing lifecycle events failed', {
       rollout: formatKey(key),
       error: (error as Error).message,
     });

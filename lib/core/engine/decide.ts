@@ -4,15 +4,27 @@
  * them twice is harmless, and every pass re-asserts the weight to correct drift.
  */
 import { asRollout, type Rollout } from '../model/rollout.js';
+import {
+  ingestMeasurements,
+  resetAnalysis,
+  resumeFromBackgroundAnalysis,
+  runAnalysisStep,
+  settleAnalysis,
+  watchBackgroundAnalysis,
+} from './analysis.js';
 import { availablePodsWithImage, canaryPodsFor, isRolledOut, weightAllowedBy } from './replicas.js';
+import { managedRoutesFor, withManagedRoutes } from './managed-routes.js';
+import { isRouteStep, routeOf } from '../model/route-steps.js';
 import type {
   Action,
+  AnalysisStatus,
   Command,
   CommandOutcome,
   Decision,
   EngineOptions,
   LifecycleEvent,
   Observation,
+  PodWait,
   RolloutStatus,
 } from './types.js';
 
@@ -44,9 +56,11 @@ export function recoverFromInvalidSpec(status: RolloutStatus): RolloutStatus {
     : { ...status, phase: 'Healthy', message: 'references are valid' };
 }
 
-class Pass {
+export class Pass {
   readonly actions: Action[] = [];
   wakeAt: number | null = null;
+  /** The pods this pass ended waiting for, so the runner can watch for them. */
+  waitingFor: PodWait | undefined = undefined;
   constructor(
     readonly rollout: Rollout,
     public status: RolloutStatus,
@@ -104,10 +118,12 @@ class Pass {
     this.assertWeight();
     this.waitForPods(
       `canary Deployment ${rollout.namespace}/${rollout.workload.canaryDeployment} has ${this.availableCanary} of ${needed} pods available with ${status.canaryImage}`,
+      { deployment: 'canary', image: status.canaryImage as string, availablePods: needed },
     );
   }
   /** Waiting for pods: poll, and abort once progressDeadlineSeconds have passed since the wait began. */
-  waitForPods(what: string): void {
+  waitForPods(what: string, wait: PodWait): void {
+    this.waitingFor = wait;
     const since = this.status.waitingSince ? Date.parse(this.status.waitingSince) : this.now;
     if (!this.status.waitingSince) this.update({ waitingSince: iso(this.now) });
     const deadline = since + this.rollout.progressDeadlineSeconds * 1000;
@@ -142,12 +158,15 @@ export function decide(
   );
   if (!pass.status.stableImage && observation.stable.image)
     pass.update({ stableImage: observation.stable.image });
+  ingestMeasurements(pass);
   const outcome = command ? applyCommand(pass, command) : undefined;
   advance(pass);
+  settleAnalysis(pass);
   return {
     status: pass.status,
-    actions: pass.actions,
+    actions: withManagedRoutes(pass.actions, managedRoutesFor(parsed.value, pass.status, observation)),
     wakeAt: pass.wakeAt,
+    ...(pass.waitingFor && pass.status.waitingSince ? { waitingFor: pass.waitingFor } : {}),
     ...(outcome ? { command: outcome } : {}),
   };
 }
@@ -199,6 +218,7 @@ function applyCommand(pass: Pass, command: Command): CommandOutcome {
         },
         ['pauseStartedAt', 'pauseUntil', 'waitingSince', 'abortedAt', 'promotion'],
       );
+      resetAnalysis(pass);
       pass.act({ type: 'setWeight', weight: 0 });
       pass.emit(
         'Rollout Started',
@@ -212,15 +232,24 @@ function applyCommand(pass: Pass, command: Command): CommandOutcome {
         return { accepted: false, message: `nothing to promote: the rollout is ${status.phase}` };
       }
       const full = command.kind === 'promoteFull';
+      // Paused by an Inconclusive background run: resume this step under a new background run.
+      const resume = !full && resumeFromBackgroundAnalysis(status);
       pass.update(
         {
           phase: 'Progressing',
-          stepIndex: full ? pass.rollout.canary.steps.length : status.stepIndex + 1,
+          stepIndex: full
+            ? pass.rollout.canary.steps.length
+            : resume
+              ? status.stepIndex
+              : status.stepIndex + 1,
           message: full
             ? 'promoted fully: skipping the remaining steps'
-            : `promoted past step ${status.stepIndex + 1}`,
+            : resume
+              ? `resumed step ${status.stepIndex + 1} after an inconclusive background analysis`
+              : `promoted past step ${status.stepIndex + 1}`,
+          ...(resume && status.analysis ? { analysis: withoutBackground(status.analysis) } : {}),
         },
-        ['pauseStartedAt', 'pauseUntil', 'waitingSince'],
+        ['pauseStartedAt', 'pauseUntil', 'waitingSince', 'pausedForAnalysis'],
       );
       pass.emit('Rollout Promoted', { stepIndex: status.stepIndex, ...(full ? { message: 'full' } : {}) });
       return { accepted: true, message: pass.status.message ?? 'promoted' };
@@ -250,6 +279,7 @@ function applyCommand(pass: Pass, command: Command): CommandOutcome {
         },
         ['abortedAt', 'waitingSince', 'pauseStartedAt', 'pauseUntil', 'promotion'],
       );
+      resetAnalysis(pass);
       pass.emit('Rollout Started', { message: 'retry' });
       return { accepted: true, message: `retrying revision ${status.revision}` };
     }
@@ -260,8 +290,10 @@ function applyCommand(pass: Pass, command: Command): CommandOutcome {
 function advance(pass: Pass): void {
   const { steps } = pass.rollout.canary;
   for (let guard = 0; guard <= steps.length + 3; guard++) {
+    if (pass.status.phase === 'Healthy' || pass.status.phase === 'InvalidSpec') return;
+    watchBackgroundAnalysis(pass);
     const { status } = pass;
-    if (status.phase === 'Healthy' || status.phase === 'InvalidSpec') return;
+    if (status.phase === 'InvalidSpec') return;
     if (status.phase === 'Degraded') return holdAborted(pass);
     if (status.phase === 'Promoting') return promote(pass);
     if (status.phase === 'Paused') {
@@ -284,6 +316,12 @@ function runStep(pass: Pass): boolean {
   const { status, rollout } = pass;
   const image = status.canaryImage as string;
   const step = rollout.canary.steps[status.stepIndex];
+  if (step && 'analysis' in step) {
+    pass.act({ type: 'setCanaryImage', image });
+    pass.act({ type: 'scaleCanary', replicas: canaryPodsFor(status.weight, pass.stableReplicas) });
+    pass.assertWeight();
+    return runAnalysisStep(pass, step.analysis) && completeStep(pass);
+  }
   if (step && 'pause' in step) {
     const seconds = step.pause.durationSeconds;
     if (seconds === 0) return completeStep(pass);
@@ -299,6 +337,7 @@ function runStep(pass: Pass): boolean {
     pass.emit('Rollout Paused', { stepIndex: status.stepIndex, weight: status.weight });
     return true;
   }
+  if (step && isRouteStep(step)) return runRouteStep(pass, Boolean(routeOf(step).match));
   const target = (step as { setWeight: number }).setWeight;
   const needed = canaryPodsFor(target, pass.stableReplicas);
   const available = pass.availableCanary;
@@ -315,6 +354,19 @@ function runStep(pass: Pass): boolean {
   });
   pass.waitForCanary(needed);
   return false;
+}
+
+/** A header or mirror route is added once a canary pod can serve it; the weight write that follows carries it. */
+function runRouteStep(pass: Pass, adds: boolean): boolean {
+  const { status } = pass;
+  pass.act({ type: 'setCanaryImage', image: status.canaryImage as string });
+  pass.act({ type: 'scaleCanary', replicas: canaryPodsFor(status.weight, pass.stableReplicas) });
+  if (adds && pass.availableCanary < 1) {
+    pass.waitForCanary(1);
+    return false;
+  }
+  pass.assertWeight();
+  return completeStep(pass);
 }
 
 function completeStep(pass: Pass): boolean {
@@ -363,6 +415,7 @@ function promote(pass: Pass): void {
     if (stableUpdating) pass.assertWeight();
     pass.waitForPods(
       `stable Deployment ${rollout.namespace}/${rollout.workload.stableDeployment} has not rolled out ${image} (${observation.stable.availableReplicas} of ${observation.stable.replicas} available)`,
+      { deployment: 'stable', image },
     );
     return;
   }
@@ -393,6 +446,11 @@ function holdAborted(pass: Pass): void {
     return pass.resync();
   }
   pass.wake(scaleDownAt);
+}
+
+function withoutBackground(analysis: AnalysisStatus): AnalysisStatus {
+  const { background: _finished, ...rest } = analysis;
+  return rest;
 }
 
 function iso(epochMs: number): string {

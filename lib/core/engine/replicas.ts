@@ -1,5 +1,5 @@
 /** How many canary pods a weight needs, and how much weight the pods that are there can carry. */
-import type { DeploymentObservation } from './types.js';
+import type { DeploymentObservation, PodWait } from './types.js';
 
 export function canaryPodsFor(weight: number, stableReplicas: number): number {
   return Math.max(1, Math.ceil((weight * Math.max(1, stableReplicas)) / 100));
@@ -27,4 +27,11 @@ export function isRolledOut(deployment: DeploymentObservation, image: string): b
     deployment.statusReplicas === deployment.updatedReplicas &&
     deployment.availableReplicas >= deployment.replicas
   );
+}
+
+/** Whether the Deployment a pass waited for (`wait.deployment`) now has the pods it waited for. */
+export function podsReady(wait: PodWait, deployment: DeploymentObservation): boolean {
+  return wait.deployment === 'canary'
+    ? availablePodsWithImage(deployment, wait.image) >= wait.availablePods
+    : isRolledOut(deployment, wait.image);
 }

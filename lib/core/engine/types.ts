@@ -1,4 +1,9 @@
 /** The step engine's vocabulary: status kept per Rollout, what was observed, commands and actions. */
+import type { Measurement } from '../analysis/provider.js';
+import type { AnalysisRun, RunKind } from '../analysis/run.js';
+import type { AnalysisTemplate } from '../analysis/template.js';
+import type { Result } from '../result.js';
+import type { RouteStep } from '../model/route-steps.js';
 
 export type Phase = 'Healthy' | 'Progressing' | 'Paused' | 'Promoting' | 'Degraded' | 'InvalidSpec';
 
@@ -23,6 +28,28 @@ export interface RolloutStatus {
   abortedAt?: string;
   canaryScaledDown?: boolean;
   message?: string;
+  /** The analysis runs of this revision (frozen templates, counters, last measurements). */
+  analysis?: AnalysisStatus;
+  /** Paused because this analysis was Inconclusive: promote goes on, abort rolls back. */
+  pausedForAnalysis?: RunKind;
+}
+
+export interface AnalysisStatus {
+  /** How many runs this Rollout has started: numbers the next run's id. */
+  runs: number;
+  /** The run of the current (or last) analysis step. */
+  step?: AnalysisRun;
+  background?: AnalysisRun;
+}
+
+/** A measurement the runner took for one entry of `dueMeasurements`, handed back as it was asked. */
+export interface TakenMeasurement {
+  runId: string;
+  metric: string;
+  index: number;
+  /** Epoch ms when the measurement finished. */
+  at: number;
+  result: Result<Measurement, string>;
 }
 
 export interface DeploymentObservation {
@@ -40,6 +67,10 @@ export interface DeploymentObservation {
 export interface Observation {
   stable: DeploymentObservation;
   canary: DeploymentObservation;
+  /** The templates `analysisTemplateRefs` names, as stored now: read only when a run starts. */
+  analysisTemplates?: AnalysisTemplate[];
+  /** Measurements taken for `dueMeasurements(status, now)` with the same status and now. */
+  measurements?: TakenMeasurement[];
 }
 
 export type Command =
@@ -55,7 +86,12 @@ export type LifecycleEventType =
   | 'Rollout Paused'
   | 'Rollout Promoted'
   | 'Rollout Completed'
-  | 'Rollout Aborted';
+  | 'Rollout Aborted'
+  | 'Analysis Run Started'
+  | 'Analysis Run Successful'
+  | 'Analysis Run Failed'
+  | 'Analysis Run Error'
+  | 'Analysis Run Inconclusive';
 
 export interface LifecycleEvent {
   type: LifecycleEventType;
@@ -69,7 +105,8 @@ export interface LifecycleEvent {
 export type Action =
   | { type: 'setCanaryImage'; image: string }
   | { type: 'scaleCanary'; replicas: number }
-  | { type: 'setWeight'; weight: number }
+  /** `routes`: the header and mirror routes to keep (managed-routes.ts); absent: leave them alone. */
+  | { type: 'setWeight'; weight: number; routes?: RouteStep[] }
   | { type: 'setStableImage'; image: string }
   | { type: 'emit'; event: LifecycleEvent };
 
@@ -78,12 +115,21 @@ export interface CommandOutcome {
   message: string;
 }
 
+/**
+ * Pods a pass ended waiting for: the canary's `availablePods` on `image`, or the stable Deployment
+ * fully rolled out to `image`. `podsReady` tells when an observation satisfies it.
+ */
+export type PodWait =
+  { deployment: 'canary'; image: string; availablePods: number } | { deployment: 'stable'; image: string };
+
 export interface Decision {
   status: RolloutStatus;
   /** In order: traffic moves away from pods before they go, and towards them only once they are there. */
   actions: Action[];
   /** Epoch ms of the next instant this Rollout needs a pass, or null when nothing is pending. */
   wakeAt: number | null;
+  /** Set when the pass waits for pods: the runner may watch for them instead of coming back at wakeAt. */
+  waitingFor?: PodWait;
   command?: CommandOutcome;
 }
 

@@ -48,7 +48,7 @@ export function selectManagedRoutes(
   const problems: RouteProblem[] = [];
   const routes: ManagedRoute[] = [];
   for (const section of SECTIONS) {
-    const indexes = selectIndexes(section, ref, vs.spec[section] ?? []);
+    const indexes = selectIndexes(section, ref, vs.spec[section] ?? [], spec.canary.managedRoutes);
     if (!indexes.ok) {
       problems.push({ message: indexes.message });
       continue;
@@ -66,18 +66,27 @@ export function selectManagedRoutes(
 
 type Indexes = { ok: true; value: number[] } | { ok: false; message: string };
 
-function selectIndexes(section: Section, ref: VirtualServiceRef, routes: Route[]): Indexes {
+function selectIndexes(
+  section: Section,
+  ref: VirtualServiceRef,
+  routes: Route[],
+  managedRoutes: readonly string[],
+): Indexes {
   const wanted = section === 'http' ? ref.routes : section === 'tls' ? ref.tlsRoutes : ref.tcpRoutes;
   if (!wanted || wanted.length === 0) {
-    if (routes.length === 0) return { ok: true, value: [] };
-    if (routes.length > 1) {
+    // As in Argo, the routes a Rollout adds itself (managedRoutes) do not count against the lone route.
+    const candidates = routes.flatMap((route, index) =>
+      section === 'http' && isManagedRouteName(route, managedRoutes) ? [] : [index],
+    );
+    if (candidates.length === 0) return { ok: true, value: [] };
+    if (candidates.length > 1) {
       const field = section === 'http' ? 'routes' : section === 'tls' ? 'tlsRoutes' : 'tcpRoutes';
       return {
         ok: false,
-        message: `${ROUTE_MESSAGES.exactlyOne(section, field)} (found ${routes.length} ${section} routes)`,
+        message: `${ROUTE_MESSAGES.exactlyOne(section, field)} (found ${candidates.length} ${section} routes)`,
       };
     }
-    return { ok: true, value: [0] };
+    return { ok: true, value: candidates };
   }
   if (section === 'http') return selectHttp(ref.routes ?? [], routes);
   const indexes = new Set<number>();
@@ -93,6 +102,11 @@ function selectIndexes(section: Section, ref: VirtualServiceRef, routes: Route[]
     found.forEach((index) => indexes.add(index));
   }
   return { ok: true, value: [...indexes].sort((a, b) => a - b) };
+}
+
+/** Whether a route carries a name the Rollout's managedRoutes declares. */
+export function isManagedRouteName(route: Route | undefined, managedRoutes: readonly string[]): boolean {
+  return typeof route?.name === 'string' && managedRoutes.includes(route.name);
 }
 
 function selectHttp(names: string[], routes: Route[]): Indexes {

@@ -15,7 +15,9 @@ import {
 } from './routes.js';
 
 export type JsonPatchOperation =
-  { op: 'test'; path: string; value: unknown } | { op: 'replace' | 'add'; path: string; value: unknown };
+  | { op: 'test'; path: string; value: unknown }
+  | { op: 'replace' | 'add'; path: string; value: unknown }
+  | { op: 'remove'; path: string };
 
 export interface RouteWeights {
   section: Section;
@@ -27,7 +29,7 @@ export interface RouteWeights {
 
 export interface VirtualServicePlan {
   ref: ObjectRef;
-  /** JSON Patch (RFC 6902): a `test` of each destination guards the weight written beside it. */
+  /** JSON Patch (RFC 6902): `test`s of each destination and its weight as read guard the weight written. */
   patch: JsonPatchOperation[];
   /** The VirtualService as the patch leaves it. */
   result: VirtualService;
@@ -123,6 +125,8 @@ export function planOne(
       if (entry.weight === desired[role]) continue;
       const path = `/spec/${managed.section}/${managed.index}/route/${position}`;
       patch.push({ op: 'test', path: `${path}/destination`, value: entry.destination });
+      // The weight we read, too: a writer that changed it since (another runner) makes this a 422.
+      if (entry.weight !== undefined) patch.push({ op: 'test', path: `${path}/weight`, value: entry.weight });
       patch.push({
         op: entry.weight === undefined ? 'add' : 'replace',
         path: `${path}/weight`,

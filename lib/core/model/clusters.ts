@@ -1,29 +1,55 @@
-/** The cluster registry: which Kubernetes API each Rollout's `spec.cluster` names. Shared by CDK and the runner. */
+/**
+ * The cluster registry: which Kubernetes API each Rollout's `spec.cluster` names, and the namespaces
+ * the runner may act in there. Shared by CDK, the runner, the CLI and local mode.
+ */
 import { z } from 'zod';
+import { err, ok, type Result } from '../result.js';
+import { dnsLabel } from './names.js';
+import { formatRef, type ObjectRef } from './references.js';
 
-export type ClusterTarget =
-  | { name: string; kubeconfig: { path: string; context?: string } }
-  | { name: string; eks: { clusterName: string; region: string; roleArn?: string } };
+/** What a cluster lets the runner touch: Rollouts and their VirtualServices in these namespaces only. */
+export interface ClusterScope {
+  name: string;
+  namespaces: readonly string[];
+}
 
-const clusterName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label');
+export type ClusterTarget = ClusterScope &
+  (
+    | { kubeconfig: { path: string; context?: string } }
+    | { eks: { clusterName: string; region: string; roleArn?: string } }
+  );
 
-export const clusterTargetSchema: z.ZodType<ClusterTarget> = z.union([
-  z.object({
-    name: clusterName,
-    eks: z.object({
-      clusterName: z.string().min(1),
-      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
-      roleArn: z
-        .string()
-        .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
-        .optional(),
-    }),
-  }),
-  z.object({
-    name: clusterName,
-    kubeconfig: z.object({ path: z.string().min(1), context: z.string().optional() }),
-  }),
-]);
+const namespaces = z
+  .array(dnsLabel)
+  .min(1, 'must list the namespaces the runner may act in, e.g. [shop, payments]')
+  .superRefine((list, ctx) => {
+    const repeated = list.filter((namespace, index) => list.indexOf(namespace) !== index);
+    if (repeated.length)
+      ctx.addIssue({ code: 'custom', message: `lists ${[...new Set(repeated)].join(', ')} twice` });
+  });
+
+/** One object, so that a missing field is reported by name rather than as "Invalid input" of a union. */
+export const clusterTargetSchema: z.ZodType<ClusterTarget> = z
+  .object({
+    name: dnsLabel,
+    namespaces,
+    eks: z
+      .object({
+        clusterName: z.string().min(1),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+        roleArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
+          .optional(),
+      })
+      .optional(),
+    kubeconfig: z.object({ path: z.string().min(1), context: z.string().optional() }).optional(),
+  })
+  .superRefine((target, ctx) => {
+    if ((target.eks === undefined) === (target.kubeconfig === undefined))
+      ctx.addIssue({ code: 'custom', message: 'must have exactly one of eks or kubeconfig' });
+  })
+  .transform((target) => target as ClusterTarget);
 
 export const clusterRegistrySchema = z.array(clusterTargetSchema).superRefine((targets, ctx) => {
   const seen = new Set<string>();
@@ -37,3 +63,33 @@ export const clusterRegistrySchema = z.array(clusterTargetSchema).superRefine((t
     seen.add(target.name);
   });
 });
+
+/** The parts of a Rollout that say where the runner will act. */
+export interface Placement {
+  cluster: string;
+  namespace: string;
+  canary: { virtualServices: readonly (ObjectRef & { reference: string })[] };
+}
+
+/**
+ * Refuses a Rollout whose namespace, or any of whose VirtualServices, lies outside what its cluster
+ * serves; each problem names its field, the cluster and the namespaces it allows.
+ */
+export function checkScope(rollout: Placement, registry: readonly ClusterScope[]): Result<void, string[]> {
+  const cluster = registry.find((candidate) => candidate.name === rollout.cluster);
+  if (!cluster) {
+    const known = registry.map((candidate) => candidate.name).join(', ') || 'none';
+    return err([`spec.cluster: cluster '${rollout.cluster}' is not registered (registered: ${known})`]);
+  }
+  const allowed = `cluster '${cluster.name}' serves namespaces ${cluster.namespaces.join(', ')} only`;
+  const problems: string[] = [];
+  if (!cluster.namespaces.includes(rollout.namespace))
+    problems.push(`metadata.namespace: namespace '${rollout.namespace}' is not allowed: ${allowed}`);
+  rollout.canary.virtualServices.forEach((ref, index) => {
+    if (!cluster.namespaces.includes(ref.namespace))
+      problems.push(
+        `spec.strategy.canary.trafficRouting.istio.virtualServices[${index}].name: VirtualService '${ref.reference}' (${formatRef(ref)}) is in namespace '${ref.namespace}', which is not allowed: ${allowed}`,
+      );
+  });
+  return problems.length ? err(problems) : ok(undefined);
+}

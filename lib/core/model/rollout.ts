@@ -3,8 +3,30 @@
  * workload lives. Parsing yields a normalised Rollout or every problem, each with its field path.
  */
 import { z } from 'zod';
+import { readManifestField, STATUS_FIELD_PATHS } from '../analysis/args.js';
+import {
+  argSchema,
+  metricNameRuleSchema,
+  retentionRuleSchema,
+  type ArgSource,
+  type MetricNameRule,
+  type RetentionRule,
+} from '../analysis/template.js';
 import { parseDurationSeconds } from './duration.js';
+import { formatIssueList, issueMessage } from './issues.js';
+import { dnsLabel, dnsSubdomain, labelProblem, subdomainProblem } from './names.js';
 import { formatRef, parseVirtualServiceRef, type ObjectRef } from './references.js';
+import {
+  isRouteStep,
+  managedRoutesSchema,
+  normaliseRouteStep,
+  routeOf,
+  ROUTE_STEP_MESSAGES,
+  setHeaderRouteSchema,
+  setMirrorRouteSchema,
+  type RouteStep,
+} from './route-steps.js';
+import { compileTagPattern } from './tag-pattern.js';
 
 export const API_VERSION = 'serverless-rollouts.io/v1alpha1';
 const ACCEPTED_API_VERSIONS = [API_VERSION, 'argoproj.io/v1alpha1'];
@@ -14,21 +36,16 @@ export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 /** Argo's wording, kept so users find the same messages they know. */
 export const MESSAGES = {
   setWeight: 'SetWeight needs to be between 0 and 100',
-  step: 'Step must have one of the following set: setWeight or pause',
+  step: 'Step must have one of the following set: setWeight, pause, setHeaderRoute or setMirrorRoute',
   duplicatedServices:
     'This rollout uses the same service for the stable and canary services, but two different services are required.',
   trafficRouting: 'Canary service and Stable service must to be set to use Traffic Routing',
 } as const;
 
-const SUPPORTED_ACTIONS = ['setWeight', 'pause'] as const;
-const ARGO_ONLY_ACTIONS = [
-  'setCanaryScale',
-  'analysis',
-  'experiment',
-  'setHeaderRoute',
-  'setMirrorRoute',
-  'plugin',
-];
+const SUPPORTED_ACTIONS = ['setWeight', 'pause', 'analysis', 'setHeaderRoute', 'setMirrorRoute'] as const;
+const ARGO_ONLY_ACTIONS = ['setCanaryScale', 'experiment', 'plugin'];
+/** Argo actions that leave VirtualServices as they are: `preview` of an Argo manifest steps over them. */
+const TRAFFIC_NEUTRAL_ACTIONS = ['setCanaryScale'];
 
 export interface TlsRouteMatch {
   port?: number;
@@ -44,20 +61,43 @@ export interface VirtualServiceRef extends ObjectRef {
   tlsRoutes?: TlsRouteMatch[];
   tcpRoutes?: TcpRouteMatch[];
 }
-export type Step = { setWeight: number } | { pause: { durationSeconds?: number } };
+export interface AnalysisTemplateRef {
+  templateName: string;
+  clusterScope: boolean;
+}
+/** Argo's RolloutAnalysis: the templates a run combines and the args it passes them. */
+export interface RolloutAnalysis {
+  templates: AnalysisTemplateRef[];
+  /** `fieldRef`s to metadata.* and spec.* are read at parse time; status.* ones when a run starts. */
+  args: ArgSource[];
+  dryRun: MetricNameRule[];
+  measurementRetention: RetentionRule[];
+}
+export interface BackgroundAnalysis extends RolloutAnalysis {
+  /** The step index the background run starts at (0: with the first step). */
+  startingStep: number;
+}
+export type Step =
+  { setWeight: number } | { pause: { durationSeconds?: number } } | { analysis: RolloutAnalysis } | RouteStep;
+/** A step `preview` reads from an Argo manifest but that changes no VirtualService (setCanaryScale). */
+export type TrafficStep = Step | { trafficNeutral: string };
 
-export interface CanaryStrategy {
+export interface CanaryStrategy<S = Step> {
   canaryService: string;
   stableService: string;
   abortScaleDownDelaySeconds: number;
   virtualServices: VirtualServiceRef[];
-  steps: Step[];
+  /** trafficRouting.managedRoutes: the routes the steps may create, in precedence order (empty: none). */
+  managedRoutes: string[];
+  steps: S[];
+  /** Background analysis: runs from startingStep until the rollout completes or aborts. */
+  analysis?: BackgroundAnalysis;
 }
 /** What the weight planner needs: enough for `rollouts preview`. */
 export interface TrafficSpec {
   name: string;
   namespace: string;
-  canary: CanaryStrategy;
+  canary: CanaryStrategy<TrafficStep>;
 }
 export interface Workload {
   stableDeployment: string;
@@ -69,6 +109,7 @@ export interface Trigger {
   tagPattern?: string;
 }
 export interface Rollout extends TrafficSpec {
+  canary: CanaryStrategy;
   cluster: string;
   workload: Workload;
   trigger?: Trigger;
@@ -87,116 +128,198 @@ const virtualServiceSchema = z.object({
   tcpRoutes: z.array(z.object({ port: port.optional() })).optional(),
 });
 
-const stepSchema = z.record(z.string(), z.unknown()).superRefine((step, ctx) => {
-  const actions = Object.keys(step);
-  const unsupported = actions.filter((action) => ARGO_ONLY_ACTIONS.includes(action));
-  for (const action of unsupported) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [action],
-      message: `step action '${action}' is not supported by serverless-rollouts (supported: setWeight, pause)`,
-    });
-  }
-  const unknown = actions.filter(
-    (action) =>
-      !ARGO_ONLY_ACTIONS.includes(action) && !(SUPPORTED_ACTIONS as readonly string[]).includes(action),
-  );
-  for (const action of unknown) {
-    ctx.addIssue({ code: 'custom', path: [action], message: `unknown step action '${action}'` });
-  }
-  if (actions.length === 0) {
-    ctx.addIssue({ code: 'custom', message: `${MESSAGES.step}, found an empty step` });
-  } else if (actions.length > 1) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `a step must have exactly one action, found ${actions.length}: ${actions.join(', ')}`,
-    });
-  }
-  if ('setWeight' in step) {
-    const weight = step.setWeight;
-    if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 100) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['setWeight'],
-        message: `${MESSAGES.setWeight}, found ${JSON.stringify(weight)}`,
-      });
-    }
-  }
-  if ('pause' in step) {
-    const pause = step.pause ?? {};
-    if (typeof pause !== 'object' || Array.isArray(pause)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pause'],
-        message: 'pause must be an object: {} or {duration: 10m}',
-      });
-    } else if ('duration' in pause) {
-      const parsed = parseDurationSeconds((pause as { duration: unknown }).duration);
-      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['pause', 'duration'], message: parsed.message });
-    }
-  }
-});
+const analysisFields = {
+  templates: z
+    .array(z.object({ templateName: name, clusterScope: z.boolean().optional() }).strict())
+    .min(1, 'must list at least one template'),
+  args: z.array(argSchema(true)).default([]),
+  dryRun: z.array(metricNameRuleSchema).default([]),
+  measurementRetention: z.array(retentionRuleSchema).default([]),
+  analysisRunMetadata: z.unknown().optional(),
+};
+const stepAnalysisSchema = z.object(analysisFields).strict();
+const backgroundAnalysisSchema = z
+  .object({ ...analysisFields, startingStep: z.number().int().min(0).optional() })
+  .strict();
 
-const canarySchema = z
-  .object({
-    canaryService: z.string().optional(),
-    stableService: z.string().optional(),
-    abortScaleDownDelaySeconds: z.number().int().min(0).optional(),
-    trafficRouting: z.object({
-      istio: z
-        .object({
-          virtualService: virtualServiceSchema.optional(),
-          virtualServices: z.array(virtualServiceSchema).optional(),
-          destinationRule: z.unknown().optional(),
-        })
-        .superRefine((istio, ctx) => {
-          const single = istio.virtualService !== undefined;
-          const multiple = istio.virtualServices !== undefined;
-          if (single === multiple) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `exactly one of virtualService or virtualServices must be set, found ${single ? 'both' : 'neither'}`,
-            });
-          }
-          if (multiple && istio.virtualServices?.length === 0) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['virtualServices'],
-              message: 'must list at least one VirtualService',
-            });
-          }
-          if (istio.destinationRule !== undefined) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['destinationRule'],
-              message:
-                'subset-level traffic splitting (destinationRule) is not supported; split by host with canaryService and stableService',
-            });
-          }
-        }),
-    }),
-    steps: z.array(stepSchema).default([]),
-  })
-  .superRefine((canary, ctx) => {
-    for (const field of ['canaryService', 'stableService'] as const) {
-      if (!canary[field]?.trim())
-        ctx.addIssue({ code: 'custom', path: [field], message: MESSAGES.trafficRouting });
-    }
-    if (canary.canaryService && canary.canaryService === canary.stableService) {
+const makeStepSchema = (neutral: readonly string[]) =>
+  z.record(z.string(), z.unknown()).superRefine((step, ctx) => {
+    const actions = Object.keys(step);
+    const unsupported = actions.filter(
+      (action) => ARGO_ONLY_ACTIONS.includes(action) && !neutral.includes(action),
+    );
+    for (const action of unsupported) {
       ctx.addIssue({
         code: 'custom',
-        path: ['stableService'],
-        message: `${MESSAGES.duplicatedServices} Both are '${canary.stableService}'.`,
+        path: [action],
+        message: `step action '${action}' is not supported by serverless-rollouts (supported: ${SUPPORTED_ACTIONS.join(', ')})`,
       });
+    }
+    const unknown = actions.filter(
+      (action) =>
+        !ARGO_ONLY_ACTIONS.includes(action) && !(SUPPORTED_ACTIONS as readonly string[]).includes(action),
+    );
+    for (const action of unknown) {
+      ctx.addIssue({ code: 'custom', path: [action], message: `unknown step action '${action}'` });
+    }
+    if (actions.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `${MESSAGES.step}, found an empty step` });
+    } else if (actions.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a step must have exactly one action, found ${actions.length}: ${actions.join(', ')}`,
+      });
+    }
+    if ('setWeight' in step) {
+      const weight = step.setWeight;
+      if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 100) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['setWeight'],
+          message: `${MESSAGES.setWeight}, found ${JSON.stringify(weight)}`,
+        });
+      }
+    }
+    for (const [action, schema] of [
+      ['setHeaderRoute', setHeaderRouteSchema],
+      ['setMirrorRoute', setMirrorRouteSchema],
+    ] as const) {
+      if (!(action in step)) continue;
+      const parsed = schema.safeParse(step[action]);
+      for (const issue of parsed.success ? [] : parsed.error.issues)
+        ctx.addIssue({ code: 'custom', path: [action, ...issue.path], message: issueMessage(issue) });
+    }
+    if ('analysis' in step) {
+      const parsed = stepAnalysisSchema.safeParse(step.analysis);
+      if (!parsed.success)
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', path: ['analysis', ...issue.path], message: issueMessage(issue) });
+    }
+    if ('pause' in step) {
+      const pause = step.pause ?? {};
+      if (typeof pause !== 'object' || Array.isArray(pause)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pause'],
+          message: 'pause must be an object: {} or {duration: 10m}',
+        });
+      } else if ('duration' in pause) {
+        const parsed = parseDurationSeconds((pause as { duration: unknown }).duration);
+        if (!parsed.ok)
+          ctx.addIssue({ code: 'custom', path: ['pause', 'duration'], message: parsed.message });
+      }
     }
   });
 
+const makeCanarySchema = (neutral: readonly string[]) =>
+  z
+    .object({
+      canaryService: z.string().optional(),
+      stableService: z.string().optional(),
+      abortScaleDownDelaySeconds: z.number().int().min(0).optional(),
+      trafficRouting: z.object({
+        managedRoutes: managedRoutesSchema.optional(),
+        istio: z
+          .object({
+            virtualService: virtualServiceSchema.optional(),
+            virtualServices: z.array(virtualServiceSchema).optional(),
+            destinationRule: z.unknown().optional(),
+          })
+          .superRefine((istio, ctx) => {
+            const single = istio.virtualService !== undefined;
+            const multiple = istio.virtualServices !== undefined;
+            if (single === multiple) {
+              ctx.addIssue({
+                code: 'custom',
+                message: `exactly one of virtualService or virtualServices must be set, found ${single ? 'both' : 'neither'}`,
+              });
+            }
+            if (multiple && istio.virtualServices?.length === 0) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['virtualServices'],
+                message: 'must list at least one VirtualService',
+              });
+            }
+            if (istio.destinationRule !== undefined) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['destinationRule'],
+                message:
+                  'subset-level traffic splitting (destinationRule) is not supported; split by host with canaryService and stableService',
+              });
+            }
+          }),
+      }),
+      steps: z.array(makeStepSchema(neutral)).default([]),
+      analysis: backgroundAnalysisSchema.optional(),
+    })
+    .superRefine((canary, ctx) => {
+      checkManagedRoutes(canary, ctx);
+      const startingStep = canary.analysis?.startingStep;
+      if (startingStep !== undefined && startingStep > canary.steps.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['analysis', 'startingStep'],
+          message: `StartingStep ${startingStep} is past the last step (${canary.steps.length} steps)`,
+        });
+      for (const field of ['canaryService', 'stableService'] as const) {
+        const service = canary[field]?.trim();
+        const problem = service ? labelProblem(service) : MESSAGES.trafficRouting;
+        if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
+      }
+      if (canary.canaryService && canary.canaryService === canary.stableService) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stableService'],
+          message: `${MESSAGES.duplicatedServices} Both are '${canary.stableService}'.`,
+        });
+      }
+    });
+
+const canarySchema = makeCanarySchema([]);
+const trafficCanarySchema = makeCanarySchema(TRAFFIC_NEUTRAL_ACTIONS);
+
+/** Route steps name declared managed routes, and a managed route is never one the Rollout weights. */
+function checkManagedRoutes(canary: z.infer<typeof canarySchema>, ctx: z.RefinementCtx): void {
+  const declared = canary.trafficRouting.managedRoutes;
+  const names = (declared ?? []).map((route) => route.name);
+  canary.steps.forEach((step, index) => {
+    if (!isRouteStep(step)) return;
+    const action = 'setHeaderRoute' in step ? 'setHeaderRoute' : 'setMirrorRoute';
+    const name = (routeOf(step) as { name?: unknown }).name;
+    if (typeof name !== 'string') return;
+    if (declared === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trafficRouting', 'managedRoutes'],
+        message: `${ROUTE_STEP_MESSAGES.managedRoutesMissing}: steps[${index}].${action} needs it`,
+      });
+    } else if (!names.includes(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', index, action, 'name'],
+        message: `${ROUTE_STEP_MESSAGES.notInManagedRoutes}: '${name}' (declared: ${names.map((n) => `'${n}'`).join(', ') || 'none'})`,
+      });
+    }
+  });
+  const { virtualService, virtualServices } = canary.trafficRouting.istio;
+  const weighted = new Set(
+    (virtualServices ?? (virtualService ? [virtualService] : [])).flatMap((vs) => vs.routes ?? []),
+  );
+  names.forEach((name, index) => {
+    if (weighted.has(name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trafficRouting', 'managedRoutes', index, 'name'],
+        message: `'${name}' is also a route the Rollout weights (istio virtualService routes); managed routes are created and removed by the Rollout and must be other routes`,
+      });
+  });
+}
+
 const metadataSchema = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label (lowercase letters, digits and -)')
-    .max(63),
-  namespace: z.string().min(1).default('default'),
+  name: dnsLabel,
+  namespace: dnsLabel.default('default'),
 });
 
 const envelopeSchema = z.object({
@@ -208,19 +331,27 @@ const envelopeSchema = z.object({
 });
 
 const trafficSpecSchema = envelopeSchema.extend({
-  spec: z.object({ strategy: z.object({ canary: canarySchema }) }),
+  spec: z.object({ strategy: z.object({ canary: trafficCanarySchema }) }),
 });
 
 const rolloutSchema = envelopeSchema.extend({
   spec: z.object({
-    cluster: name.default('default'),
-    workload: z.object({ stableDeployment: name, canaryDeployment: name, container: name.optional() }),
+    cluster: dnsLabel.default('default'),
+    workload: z.object({
+      stableDeployment: dnsSubdomain,
+      canaryDeployment: dnsSubdomain,
+      container: name.optional(),
+    }),
     trigger: z
       .object({
         repository: name,
         tagPattern: z
           .string()
-          .refine(isValidRegExp, { message: 'must be a valid regular expression' })
+          .max(1024)
+          .superRefine((pattern, ctx) => {
+            const compiled = compileTagPattern(pattern);
+            if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.error });
+          })
           .optional(),
       })
       .optional(),
@@ -234,19 +365,22 @@ type CanaryInput = z.infer<typeof canarySchema>;
 /** For `preview`: only metadata and spec.strategy.canary are read. */
 export function parseTrafficSpec(document: unknown): ParseResult<TrafficSpec> {
   const parsed = trafficSpecSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
+  if (!parsed.success) return { ok: false, errors: formatIssueList(parsed.error) };
   const { metadata, spec } = parsed.data;
-  return finish({
-    name: metadata.name,
-    namespace: metadata.namespace,
-    canary: normaliseCanary(spec.strategy.canary, metadata.namespace),
-  });
+  return finish(
+    {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      canary: normaliseTrafficCanary(spec.strategy.canary, metadata.namespace),
+    },
+    document,
+  );
 }
 
 /** For `apply` and `lint`: the whole Rollout. */
 export function parseRollout(document: unknown): ParseResult<Rollout> {
   const parsed = rolloutSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
+  if (!parsed.success) return { ok: false, errors: formatIssueList(parsed.error) };
   const { metadata, spec } = parsed.data;
   if (spec.workload.stableDeployment === spec.workload.canaryDeployment) {
     return {
@@ -256,21 +390,27 @@ export function parseRollout(document: unknown): ParseResult<Rollout> {
       ],
     };
   }
-  return finish({
-    name: metadata.name,
-    namespace: metadata.namespace,
-    cluster: spec.cluster,
-    workload: spec.workload,
-    ...(spec.trigger ? { trigger: spec.trigger } : {}),
-    progressDeadlineSeconds: spec.progressDeadlineSeconds,
-    canary: normaliseCanary(spec.strategy.canary, metadata.namespace),
-  });
+  return finish(
+    {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      cluster: spec.cluster,
+      workload: spec.workload,
+      ...(spec.trigger ? { trigger: spec.trigger } : {}),
+      progressDeadlineSeconds: spec.progressDeadlineSeconds,
+      canary: normaliseCanary(spec.strategy.canary, metadata.namespace),
+    },
+    document,
+  );
 }
 
-function finish<T extends TrafficSpec>(value: T): ParseResult<T> {
+function finish<T extends TrafficSpec>(value: T, document: unknown): ParseResult<T> {
   const seen = new Map<string, string>();
   const errors: string[] = [];
   value.canary.virtualServices.forEach((vs, index) => {
+    const field = `spec.strategy.canary.trafficRouting.istio.virtualServices[${index}].name`;
+    const problems = [labelProblem(vs.namespace), subdomainProblem(vs.name)].filter(Boolean);
+    for (const problem of problems) errors.push(`${field}: in the reference '${vs.reference}', ${problem}`);
     const key = formatRef(vs);
     const earlier = seen.get(key);
     if (earlier !== undefined) {
@@ -280,10 +420,64 @@ function finish<T extends TrafficSpec>(value: T): ParseResult<T> {
     }
     seen.set(key, `virtualServices[${seen.size}] '${vs.reference}'`);
   });
-  return errors.length ? { ok: false, errors } : { ok: true, value };
+  const canary = readManifestArgs(value.canary, document, errors);
+  return errors.length ? { ok: false, errors } : { ok: true, value: { ...value, canary } };
+}
+
+/** Analysis args whose fieldRef reads the manifest (metadata.*, spec.*) take their value now, as Argo reads them at run creation from the same spec. */
+function readManifestArgs<S extends TrafficStep>(
+  canary: CanaryStrategy<S>,
+  document: unknown,
+  errors: string[],
+): CanaryStrategy<S> {
+  const resolve = (analysis: RolloutAnalysis, path: string): RolloutAnalysis => ({
+    ...analysis,
+    args: analysis.args.map((arg, index) => {
+      if (arg.fieldPath === undefined || arg.fieldPath in STATUS_FIELD_PATHS) return arg;
+      const read = readManifestField(document, arg.fieldPath);
+      if (!read.ok) {
+        errors.push(`${path}.args[${index}].valueFrom.fieldRef.fieldPath: ${read.error}`);
+        return arg;
+      }
+      return { name: arg.name, value: read.value };
+    }),
+  });
+  const base = 'spec.strategy.canary';
+  return {
+    ...canary,
+    steps: canary.steps.map((step, index) =>
+      'analysis' in step
+        ? ({ analysis: resolve(step.analysis, `${base}.steps[${index}].analysis`) } as S)
+        : step,
+    ),
+    ...(canary.analysis
+      ? {
+          analysis: {
+            ...resolve(canary.analysis, `${base}.analysis`),
+            startingStep: canary.analysis.startingStep,
+          },
+        }
+      : {}),
+  };
+}
+
+function normaliseAnalysis(input: z.infer<typeof stepAnalysisSchema>): RolloutAnalysis {
+  return {
+    templates: input.templates.map((ref) => ({
+      templateName: ref.templateName,
+      clusterScope: ref.clusterScope ?? false,
+    })),
+    args: input.args,
+    dryRun: input.dryRun,
+    measurementRetention: input.measurementRetention,
+  };
 }
 
 function normaliseCanary(canary: CanaryInput, namespace: string): CanaryStrategy {
+  return normaliseTrafficCanary(canary, namespace) as CanaryStrategy;
+}
+
+function normaliseTrafficCanary(canary: CanaryInput, namespace: string): CanaryStrategy<TrafficStep> {
   const { virtualService, virtualServices } = canary.trafficRouting.istio;
   const refs = virtualServices ?? (virtualService ? [virtualService] : []);
   return {
@@ -297,41 +491,29 @@ function normaliseCanary(canary: CanaryInput, namespace: string): CanaryStrategy
       ...(vs.tlsRoutes ? { tlsRoutes: vs.tlsRoutes } : {}),
       ...(vs.tcpRoutes ? { tcpRoutes: vs.tcpRoutes } : {}),
     })),
+    managedRoutes: (canary.trafficRouting.managedRoutes ?? []).map((route) => route.name),
     steps: canary.steps.map(normaliseStep),
+    ...(canary.analysis
+      ? {
+          analysis: {
+            ...normaliseAnalysis(canary.analysis),
+            startingStep: canary.analysis.startingStep ?? 0,
+          },
+        }
+      : {}),
   };
 }
 
-function normaliseStep(step: Record<string, unknown>): Step {
+function normaliseStep(step: Record<string, unknown>): TrafficStep {
   if ('setWeight' in step) return { setWeight: step.setWeight as number };
+  if ('analysis' in step) return { analysis: normaliseAnalysis(stepAnalysisSchema.parse(step.analysis)) };
+  if (isRouteStep(step)) return normaliseRouteStep(step);
+  const neutral = TRAFFIC_NEUTRAL_ACTIONS.find((action) => action in step);
+  if (neutral) return { trafficNeutral: neutral };
   const pause = (step.pause ?? {}) as { duration?: unknown };
   if (pause.duration === undefined) return { pause: {} };
   const parsed = parseDurationSeconds(pause.duration);
   return { pause: parsed.ok ? { durationSeconds: parsed.seconds } : {} };
-}
-
-function isValidRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, segment) => {
-    if (typeof segment === 'number') return `${out}[${segment}]`;
-    return out ? `${out}.${String(segment)}` : String(segment);
-  }, '');
-}
-
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const path = formatPath(issue.path);
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    return path ? `${path}: ${message}` : message;
-  });
 }
 
 function isNormalised(value: unknown): value is TrafficSpec {

@@ -1,8 +1,24 @@
-/** An image push becomes a setImage command on every Rollout it matches, once per digest or delivery. */
+/** An image push becomes a setImage command on every Rollout it matches, once per delivery and digest. */
 import type { ImagePushed } from '../../core/model/images.js';
-import { keyOf, formatKey, type RolloutStore } from '../../adapters/dynamodb/repository.js';
-import type { RolloutKey } from '../../adapters/dynamodb/types.js';
+import type { Command } from '../../core/engine/types.js';
+import { keyOf, formatKey } from '../../adapters/dynamodb/repository.js';
+import type { CommandResult, RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js';
 import { matchPush, noMatchMessage } from '../../core/triggers/match.js';
+
+/** What accepting a push needs of the store. */
+export interface PushStore {
+  findByRepository(repository: string): Promise<StoredRollout[]>;
+  enqueueCommand(
+    key: RolloutKey,
+    command: Command,
+    source: string,
+    now: number,
+    dedupeKeys?: readonly string[],
+  ): Promise<CommandResult>;
+}
+
+/** Tells the runner a command is waiting (it would otherwise find it within a minute). */
+export type Nudge = (key: RolloutKey) => Promise<void>;
 
 export interface PushResult {
   rollout: string;
@@ -14,22 +30,26 @@ export interface PushResult {
 export interface PushesAccepted {
   message: string;
   results: PushResult[];
+  /** What did not stop the push but an operator should see (a nudge that failed, an unusable Rollout). */
+  warnings?: string[];
 }
 
 export async function acceptPushes(
-  store: RolloutStore,
+  store: PushStore,
   pushes: ImagePushed[],
-  options: { deliveryId?: string; source: string; now: number; nudge?: (key: RolloutKey) => Promise<void> },
+  options: { deliveryKeys: string[]; source: string; now: number; nudge?: Nudge },
 ): Promise<PushesAccepted> {
   const results: PushResult[] = [];
   const unmatched: string[] = [];
+  const warnings: string[] = [];
   for (const push of pushes) {
     const candidates = await store.findByRepository(`${push.registry}/${push.repository}`);
-    const matches = matchPush(
+    const { matches, unusable } = matchPush(
       push,
       candidates.map((stored) => stored.rollout),
-      options.deliveryId,
+      options.deliveryKeys,
     );
+    warnings.push(...unusable);
     if (matches.length === 0) unmatched.push(noMatchMessage(push));
     for (const match of matches) {
       const key = keyOf(match.rollout);
@@ -38,7 +58,7 @@ export async function acceptPushes(
         match.command,
         options.source,
         options.now,
-        match.dedupeKey,
+        match.dedupeKeys,
       );
       const image = match.command.kind === 'setImage' ? match.command.image : '';
       if (!queued.ok)
@@ -47,7 +67,13 @@ export async function acceptPushes(
         results.push({ rollout: formatKey(key), image, result: 'duplicate', reason: queued.reason });
       else {
         results.push({ rollout: formatKey(key), image, result: 'queued' });
-        await options.nudge?.(key);
+        await options
+          .nudge?.(key)
+          .catch((error: unknown) =>
+            warnings.push(
+              `${formatKey(key)}: queued, but the runner was not nudged (${(error as Error).message}); the schedule takes it within a minute`,
+            ),
+          );
       }
     }
   }
@@ -56,5 +82,5 @@ export async function acceptPushes(
     results.length === 0
       ? unmatched.join('; ')
       : `${queued} canary start(s) queued, ${results.length - queued} duplicate or failed`;
-  return { message, results };
+  return { message, results, ...(warnings.length ? { warnings } : {}) };
 }

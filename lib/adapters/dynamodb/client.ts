@@ -1,0 +1,23 @@
+/** DynamoDB clients: the one place that knows how to reach AWS or DynamoDB Local. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/**
+ * DynamoDB Local accepts any credentials but the SDK insists on some, and on a region: these are
+ * placeholders, so a developer's real AWS credentials are never sent to a local endpoint.
+ */
+export function localDynamoDbClient(
+  endpoint: string,
+  options: { maxAttempts?: number } = {},
+): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...options,
+  });
+}
+
+/** AWS, from the environment's region and credentials; `endpoint` overrides where it is (a VPC endpoint, a proxy). */
+export function dynamoDbClient(endpoint?: string): DynamoDBClient {
+  return new DynamoDBClient(endpoint ? { endpoint } : {});
+}

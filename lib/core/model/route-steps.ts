@@ -1,0 +1,133 @@
+/**
+ * Argo Rollouts' managed-route steps, field for field: `setHeaderRoute` sends requests whose headers
+ * match to the canary, `setMirrorRoute` copies matching requests to it. Without `match` either step
+ * removes its route. Parsing checks every field and reports each problem with its path.
+ */
+import { RE2JS } from 're2js';
+import { z } from 'zod';
+
+/** Argo's wording. */
+export const ROUTE_STEP_MESSAGES = {
+  multipleValues: 'StringMatch match value must have exactly one of the following: exact, regex, prefix',
+  missingValue: 'StringMatch value missed, match value must have one of the following: exact, regex, prefix',
+  notInManagedRoutes:
+    'Steps define a route that does not exist in spec.strategy.canary.trafficRouting.managedRoutes',
+  managedRoutesMissing: "Rollout has missing field 'spec.strategy.canary.trafficRouting.managedRoutes'",
+} as const;
+
+/** Exactly one of the three is set. */
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+export interface HeaderRoutingMatch {
+  headerName: string;
+  headerValue: StringMatch;
+}
+export interface RouteMatch {
+  method?: StringMatch;
+  path?: StringMatch;
+  headers?: Record<string, StringMatch>;
+}
+export interface SetHeaderRoute {
+  name: string;
+  /** Several entries are OR; absent: the step removes the route. */
+  match?: HeaderRoutingMatch[];
+}
+export interface SetMirrorRoute {
+  name: string;
+  /** Share of matching requests mirrored; Argo's default is 100. */
+  percentage?: number;
+  /** Several entries are OR, the fields of one entry AND; absent: the step removes the route. */
+  match?: RouteMatch[];
+}
+export type RouteStep = { setHeaderRoute: SetHeaderRoute } | { setMirrorRoute: SetMirrorRoute };
+
+export function isRouteStep(step: object): step is RouteStep {
+  return 'setHeaderRoute' in step || 'setMirrorRoute' in step;
+}
+
+/** The route a step names, and whether the step creates it (with match) or removes it (without). */
+export function routeOf(step: RouteStep): SetHeaderRoute | SetMirrorRoute {
+  return 'setHeaderRoute' in step ? step.setHeaderRoute : step.setMirrorRoute;
+}
+
+const stringMatchSchema = z
+  .strictObject({ exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() })
+  .superRefine((match, ctx) => {
+    const set = (['exact', 'prefix', 'regex'] as const).filter((key) => match[key]);
+    if (set.length === 0) ctx.addIssue({ code: 'custom', message: ROUTE_STEP_MESSAGES.missingValue });
+    if (set.length > 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${ROUTE_STEP_MESSAGES.multipleValues}, found ${set.join(', ')}`,
+      });
+    if (match.regex) {
+      try {
+        // Envoy evaluates Istio's regex matches with RE2: reject what it would reject.
+        RE2JS.compile(match.regex);
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['regex'],
+          message: `not a valid RE2 regular expression: ${(error as Error).message}`,
+        });
+      }
+    }
+  });
+
+const routeName = z.string().trim().min(1, 'must not be empty');
+const matchList = <T extends z.ZodType>(entry: T) =>
+  z.array(entry).min(1, 'must list at least one match; omit match to remove the route').optional();
+
+export const setHeaderRouteSchema = z.strictObject({
+  name: routeName,
+  match: matchList(
+    z.strictObject({
+      headerName: z.string().trim().min(1, 'must not be empty'),
+      headerValue: stringMatchSchema,
+    }),
+  ),
+});
+
+export const setMirrorRouteSchema = z.strictObject({
+  name: routeName,
+  percentage: z.number().int().min(0).max(100).optional(),
+  match: matchList(
+    z.strictObject({
+      method: stringMatchSchema.optional(),
+      path: stringMatchSchema.optional(),
+      headers: z.record(z.string().min(1), stringMatchSchema).optional(),
+    }),
+  ),
+});
+
+export const managedRoutesSchema = z.array(z.strictObject({ name: routeName })).superRefine((routes, ctx) => {
+  const seen = new Set<string>();
+  routes.forEach((route, index) => {
+    if (seen.has(route.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `managed route names must be unique, '${route.name}' is listed twice`,
+      });
+    seen.add(route.name);
+  });
+});
+
+/** The normalised step: only the fields that are set, so equal specs give equal values. */
+export function normaliseRouteStep(step: Record<string, unknown>): RouteStep {
+  if ('setHeaderRoute' in step) {
+    const value = setHeaderRouteSchema.parse(step.setHeaderRoute);
+    return { setHeaderRoute: { name: value.name, ...(value.match ? { match: value.match } : {}) } };
+  }
+  const value = setMirrorRouteSchema.parse(step.setMirrorRoute);
+  return {
+    setMirrorRoute: {
+      name: value.name,
+      ...(value.percentage === undefined ? {} : { percentage: value.percentage }),
+      ...(value.match ? { match: value.match } : {}),
+    },
+  };
+}

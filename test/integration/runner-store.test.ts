@@ -1,0 +1,121 @@
+/**
+ * The DynamoDB store's conditions, on DynamoDB Local: what the in-memory store in the unit suite
+ * mimics. Leases fence writes, and a repeated error is one record with a count.
+ */
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
+import type { RolloutKey, StoredRollout } from '../../lib/adapters/dynamodb/types.js';
+import { createStore, demoRolloutIn } from './runner-harness.js';
+
+const T0 = Date.parse('2026-11-26T10:00:00Z');
+const LEASE = 120_000;
+let store: RolloutStore;
+let key: RolloutKey;
+
+async function lease(owner: string, now: number): Promise<StoredRollout> {
+  const leased = await store.acquireLease(key, owner, now, now + LEASE);
+  if (!leased.ok) throw new Error(`${owner} could not take the lease: ${leased.error}`);
+  return leased.value;
+}
+
+beforeEach(async () => {
+  store = await createStore();
+  const rollout = demoRolloutIn('store');
+  key = keyOf(rollout);
+  await store.apply(rollout, T0);
+});
+
+describe('the DynamoDB store', () => {
+  it('tells a missing Rollout from one another runner holds', async () => {
+    await lease('runner-a', T0);
+    expect(await store.acquireLease(key, 'runner-b', T0 + 1, T0 + LEASE)).toEqual({
+      ok: false,
+      error: 'leased-elsewhere',
+    });
+    expect(await store.acquireLease({ ...key, name: 'nobody' }, 'runner-b', T0, T0 + LEASE)).toEqual({
+      ok: false,
+      error: 'not-found',
+    });
+  });
+
+  it('renews a lease only for its holder: a runner whose lease was taken cannot renew, nor save', async () => {
+    const stored = await lease('runner-a', T0);
+    expect(await store.renewLease(key, 'runner-a', T0 + 2 * LEASE)).toBe(true);
+    // Renewed: runner-b cannot take it once the first term is over.
+    expect((await store.acquireLease(key, 'runner-b', T0 + LEASE + 1, T0 + 3 * LEASE)).ok).toBe(false);
+    // Expired: runner-b takes it, and runner-a is fenced out.
+    await lease('runner-b', T0 + 2 * LEASE + 1);
+    expect(await store.renewLease(key, 'runner-a', T0 + 4 * LEASE)).toBe(false);
+    const saved = await store.savePass({
+      stored,
+      owner: 'runner-a',
+      status: { ...stored.status, message: 'late' },
+      dueAt: null,
+      processed: [],
+      history: [],
+      now: T0 + 2 * LEASE + 2,
+    });
+    expect(saved).toEqual({ ok: false, error: 'conflict' });
+    expect((await store.get(key))?.status.message).toBeUndefined();
+  });
+
+  it('records an identical error once, with a count and the last time; another error starts afresh', async () => {
+    const at = (ms: number) => new Date(ms).toISOString();
+    let now = T0;
+    for (let i = 0; i < 3; i++) {
+      const stored = await lease('runner-a', now);
+      await store.recordError({ stored, owner: 'runner-a', message: 'HTTP 500', retryAt: now + 10_000, now });
+      now += 10_000;
+    }
+    let stored = await store.get(key);
+    expect(stored?.lastError).toEqual({
+      message: 'HTTP 500',
+      count: 3,
+      firstAt: at(T0),
+      lastAt: at(T0 + 20_000),
+    });
+    expect(stored?.failures).toBe(3);
+    expect(stored?.dueAt).toBe(T0 + 30_000);
+    expect((await store.history(key)).filter((entry) => entry.kind === 'error')).toHaveLength(1);
+
+    const leased = await lease('runner-a', now);
+    await store.recordError({ stored: leased, owner: 'runner-a', message: 'HTTP 403', retryAt: now, now });
+    stored = await store.get(key);
+    expect(stored?.lastError).toEqual({ message: 'HTTP 403', count: 1, firstAt: at(now), lastAt: at(now) });
+    expect(stored?.failures).toBe(4);
+    expect((await store.history(key)).filter((entry) => entry.kind === 'error')).toHaveLength(2);
+  });
+
+  it('clears the error and the failure count when a pass saves', async () => {
+    let stored = await lease('runner-a', T0);
+    await store.recordError({ stored, owner: 'runner-a', message: 'HTTP 500', retryAt: T0, now: T0 });
+    stored = await lease('runner-a', T0 + 1);
+    const saved = await store.savePass({
+      stored,
+      owner: 'runner-a',
+      status: stored.status,
+      dueAt: T0 + 60_000,
+      processed: [],
+      history: [],
+      now: T0 + 1,
+    });
+    expect(saved).toEqual({ ok: true, value: undefined });
+    const after = await store.get(key);
+    expect(after).not.toHaveProperty('lastError');
+    expect(after).not.toHaveProperty('failures');
+    expect(after?.dueAt).toBe(T0 + 60_000);
+  });
+
+  it('records nothing for a runner that lost its lease', async () => {
+    const stored = await lease('runner-a', T0);
+    await lease('runner-b', T0 + LEASE + 1);
+    await store.recordError({
+      stored,
+      owner: 'runner-a',
+      message: 'HTTP 500',
+      retryAt: T0,
+      now: T0 + LEASE + 2,
+    });
+    expect((await store.get(key))?.lastError).toBeUndefined();
+  });
+});

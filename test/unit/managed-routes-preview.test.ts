@@ -1,0 +1,169 @@
+/**
+ * `rollouts preview --step N` on Argo Rollouts' own header and mirror manifests (its e2e suites,
+ * its example and its documentation): the VirtualServices Argo's tests assert, step by step.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { preview, type PreviewPoint } from '../../lib/app/cli/preview.js';
+import type { Route, VirtualService } from '../../lib/core/model/virtualservice.js';
+
+const source = (path: string) => ({ path, text: readFileSync(path, 'utf8') });
+
+function previewAt(rollout: string, vs: string, at: PreviewPoint): VirtualService[] {
+  const result = preview(source(rollout), [source(vs)], at, 'yaml');
+  if (!result.ok) throw new Error(result.errors.join('\n'));
+  return parseAllDocuments(result.output).map((doc) => doc.toJS() as VirtualService);
+}
+
+const HR = 'test/fixtures/argo/istio-hr-host.yaml';
+const MIRROR = 'test/fixtures/argo/istio-mirror-host.yaml';
+const EXAMPLE = 'test/fixtures/argo/istio-mirror-example.yaml';
+const DOCS_VS = 'test/fixtures/argo/docs-header-and-mirror.yaml';
+const DOCS_MIRROR = 'test/fixtures/argo/docs-mirror.yaml';
+
+const http = (vs: VirtualService[]) => vs[0]?.spec.http ?? [];
+const names = (vs: VirtualService[]) => http(vs).map((route) => route.name ?? '');
+/** Argo's assertDestination: the weight of a host's destination, a missing weight being 0. */
+const weightOf = (route: Route | undefined, host: string) =>
+  (route?.route ?? []).find((d) => d.destination?.host === host)?.weight ?? 0;
+
+describe('Argo e2e TestIstioHostHeaderRoute (header-routing/istio-hr-host.yaml)', () => {
+  it('step 3 (first pause): set-header-1 on top to canary-service 100, primary 80/20', () => {
+    const vs = previewAt(HR, HR, { step: 3 });
+    expect(names(vs)).toEqual(['set-header-1', 'primary']);
+    expect(http(vs)[0]).toEqual({
+      match: [{ headers: { agent: { regex: 'firefox(.*)' } } }],
+      name: 'set-header-1',
+      route: [{ destination: { host: 'canary-service' }, weight: 100 }],
+    });
+    expect([weightOf(http(vs)[1], 'stable-service'), weightOf(http(vs)[1], 'canary-service')]).toEqual([
+      80, 20,
+    ]);
+  });
+
+  it('step 5 (second pause): the same route now matches chrome(.*)', () => {
+    const vs = previewAt(HR, HR, { step: 5 });
+    expect(names(vs)).toEqual(['set-header-1', 'primary']);
+    expect(http(vs)[0]?.match).toEqual([{ headers: { agent: { regex: 'chrome(.*)' } } }]);
+  });
+
+  it('step 8 (third pause): the header route is gone and primary is at 60/40', () => {
+    const vs = previewAt(HR, HR, { step: 8 });
+    expect(names(vs)).toEqual(['primary']);
+    expect([weightOf(http(vs)[0], 'stable-service'), weightOf(http(vs)[0], 'canary-service')]).toEqual([
+      60, 40,
+    ]);
+  });
+});
+
+describe('Argo e2e TestIstioHostMirrorRoute (mirror-route/istio-mirror-host.yaml)', () => {
+  it('step 4 (first pause): mirror-route-1 (100%) then mirror-route-2 (80%), both carrying 80/20, above primary', () => {
+    const vs = previewAt(MIRROR, MIRROR, { step: 4 });
+    expect(names(vs)).toEqual(['mirror-route-1', 'mirror-route-2', 'primary']);
+    expect(http(vs)[0]).toEqual({
+      match: [{ uri: { prefix: '/' } }],
+      mirror: { host: 'canary-service' },
+      mirrorPercentage: { value: 100 },
+      name: 'mirror-route-1',
+      route: [
+        { destination: { host: 'stable-service' }, weight: 80 },
+        { destination: { host: 'canary-service' }, weight: 20 },
+      ],
+    });
+    expect(http(vs)[1]).toMatchObject({
+      match: [{ method: { exact: 'GET' }, uri: { prefix: '/' } }],
+      mirrorPercentage: { value: 80 },
+      name: 'mirror-route-2',
+    });
+    for (const route of http(vs))
+      expect([weightOf(route, 'stable-service'), weightOf(route, 'canary-service')]).toEqual([80, 20]);
+  });
+
+  it('step 6: mirror-route-1 matches /rewrite now, still first', () => {
+    const vs = previewAt(MIRROR, MIRROR, { step: 6 });
+    expect(names(vs)).toEqual(['mirror-route-1', 'mirror-route-2', 'primary']);
+    expect(http(vs)[0]?.match).toEqual([{ uri: { prefix: '/rewrite' } }]);
+  });
+
+  it('step 9 (third pause): mirror-route-2 first with 60/40, primary 60/40', () => {
+    const vs = previewAt(MIRROR, MIRROR, { step: 9 });
+    expect(names(vs)).toEqual(['mirror-route-2', 'primary']);
+    for (const route of http(vs))
+      expect([weightOf(route, 'stable-service'), weightOf(route, 'canary-service')]).toEqual([60, 40]);
+  });
+});
+
+describe("Argo's documented examples", () => {
+  it('header example: three match entries become three match blocks (OR); removed at step 4', () => {
+    const docsHeader = DOCS_VS;
+    const at2 = previewAt(docsHeader, DOCS_VS, { step: 2 });
+    expect(http(at2)[0]).toEqual({
+      match: [
+        { headers: { 'Custom-Header1': { exact: 'Mozilla' } } },
+        { headers: { 'Custom-Header2': { prefix: 'Mozilla' } } },
+        { headers: { 'Custom-Header3': { regex: 'Mozilla(.*)' } } },
+      ],
+      name: 'set-header-1',
+      route: [{ destination: { host: 'canary-service' }, weight: 100 }],
+    });
+    expect(names(previewAt(docsHeader, DOCS_VS, { step: 4 }))).toEqual(['']);
+  });
+
+  it('mirror example (after setCanaryScale, which moves no traffic): 35% of GET / mirrored, removed at step 4', () => {
+    const at2 = previewAt(DOCS_MIRROR, DOCS_VS, { step: 2 });
+    expect(http(at2)[0]).toEqual({
+      match: [{ method: { exact: 'GET' }, uri: { prefix: '/' } }],
+      mirror: { host: 'canary-service' },
+      mirrorPercentage: { value: 35 },
+      name: 'mirror-route',
+      // Argo copies the weighted route's destinations leaving a weight of 0 out.
+      route: [
+        { destination: { host: 'stable-service' }, weight: 100 },
+        { destination: { host: 'canary-service' } },
+      ],
+    });
+    expect(http(at2)[1]).toEqual(
+      (parseAllDocuments(readFileSync(DOCS_VS, 'utf8'))[0]?.toJS() as VirtualService).spec.http?.[0],
+    );
+    expect(names(previewAt(DOCS_MIRROR, DOCS_VS, { step: 4 }))).toEqual(['']);
+  });
+
+  it("examples/istio/istio-mirror.yaml: step 3 mirrors 50% of POST /color above 'primary'", () => {
+    const vs = previewAt(EXAMPLE, EXAMPLE, { step: 3 });
+    expect(names(vs)).toEqual(['mirror-route', 'primary']);
+    expect(http(vs)[0]).toMatchObject({
+      match: [{ method: { exact: 'POST' }, uri: { prefix: '/color' } }],
+      mirror: { host: 'istio-host-split-canary' },
+      mirrorPercentage: { value: 50 },
+    });
+  });
+});
+
+describe('preview --step errors', () => {
+  it('names the allowed range', () => {
+    expect(preview(source(HR), [source(HR)], { step: 9 }, 'yaml')).toEqual({
+      ok: false,
+      errors: [`${HR}: Rollout default/rollouts-demo: --step must be a step number from 1 to 8, found 9`],
+    });
+  });
+
+  it('through the CLI: one of --weight and --step, and -o json', () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['bin/rollouts.js', 'preview', '-f', HR, '--virtualservice', HR, ...args], {
+        encoding: 'utf8',
+      });
+    const both = run('--step', '2', '--weight', '5');
+    expect([both.status, both.stderr]).toEqual([
+      2,
+      'rollouts preview: give exactly one of --weight N and --step N\n',
+    ]);
+    const json = run('--step', '2', '-o', 'json');
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)[0].spec.http.map((r: Route) => r.name)).toEqual([
+      'set-header-1',
+      'primary',
+    ]);
+  });
+});

@@ -1,0 +1,378 @@
+/**
+ * The runner's own logic on the in-memory ports: leases, save conflicts, error recording and
+ * back-off, command order, events after the save, wake-ups. The real-part tests in
+ * test/integration cover the same pass against DynamoDB Local and a real API server.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { MemoryClusters, MemoryCluster, type ClusterRequest } from '../../lib/adapters/memory/cluster.js';
+import { MemoryPublisher } from '../../lib/adapters/memory/events.js';
+import { RecordingLogger } from '../../lib/adapters/memory/logger.js';
+import { MemoryStore } from '../../lib/adapters/memory/store.js';
+import { RecordedWakeups } from '../../lib/adapters/memory/wakeups.js';
+import { handleRunnerInput } from '../../lib/app/runner/handle.js';
+import { runPass } from '../../lib/app/runner/pass.js';
+import { ClusterApiError, type RunnerDeps, type StoredRollout } from '../../lib/app/runner/ports.js';
+import { describeRollout } from '../../lib/app/cli/describe.js';
+import {
+  backoffMs,
+  DEFAULT_LEASE_MS,
+  MAX_SAVE_ATTEMPTS,
+  processRollout,
+  REFUSED_RETRY_MS,
+} from '../../lib/app/runner/process-rollout.js';
+import type { Rollout } from '../../lib/core/model/rollout.js';
+import { demoRollout, demoVirtualServices } from './fixtures.js';
+
+const T0 = Date.parse('2026-11-26T10:00:00Z');
+const BLUE = 'argoproj/rollouts-demo:blue';
+const YELLOW = 'argoproj/rollouts-demo:yellow';
+const RED = 'argoproj/rollouts-demo:red';
+const STABLE = 'default/rollouts-demo-stable';
+const CANARY = 'default/rollouts-demo-canary';
+
+function world(change?: (doc: any) => void) {
+  let now = T0;
+  const rollout: Rollout = demoRollout(change);
+  const store = new MemoryStore();
+  const key = store.register(rollout, now);
+  const cluster = new MemoryCluster(
+    {
+      [STABLE]: { container: 'rollouts-demo', image: BLUE, replicas: 1 },
+      [CANARY]: { container: 'rollouts-demo', image: BLUE, replicas: 0 },
+    },
+    demoVirtualServices(),
+  );
+  const clusters = new MemoryClusters({ default: cluster });
+  const events = new MemoryPublisher();
+  const wakeups = new RecordedWakeups();
+  const logger = new RecordingLogger();
+  const deps: RunnerDeps = {
+    store,
+    clusters,
+    events,
+    wakeups,
+    owner: 'runner-a',
+    clock: () => now,
+    engine: { pollSeconds: 1, resyncSeconds: 10 },
+    logger,
+  };
+  return {
+    rollout,
+    key,
+    store,
+    cluster,
+    clusters,
+    events,
+    wakeups,
+    logger,
+    deps,
+    advance: (ms: number) => (now += ms),
+    now: () => now,
+    setImage: (image: string) => store.enqueueCommand(key, { kind: 'setImage', image }, 'test', now),
+  };
+}
+
+const onWrite = (request: ClusterRequest) =>
+  request.kind === 'setImage' || request.kind === 'scale' || request.kind === 'patch';
+
+describe('a runner pass on the in-memory ports', () => {
+  it('applies queued commands in the order they were received', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    await w.setImage(RED);
+    const outcome = await processRollout(w.deps, w.key);
+    expect(outcome).toMatchObject({ result: 'done', status: { canaryImage: RED } });
+    const commands = w.store.history(w.key).filter((entry) => entry.kind === 'command');
+    expect(commands.map((entry) => entry.message)).toEqual([
+      expect.stringMatching(/^set image argoproj\/rollouts-demo:yellow from test: /),
+      expect.stringMatching(/^set image argoproj\/rollouts-demo:red from test: /),
+    ]);
+    expect(w.cluster.writes().filter((r) => r.kind === 'setImage')).toEqual([
+      { kind: 'setImage', deployment: CANARY, image: YELLOW },
+      { kind: 'setImage', deployment: CANARY, image: RED },
+    ]);
+    expect(await w.store.pendingCommands(w.key)).toEqual([]);
+  });
+
+  it('publishes lifecycle events only after the transition is saved, and schedules the wake-up it saved', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    const seenAtPublish: unknown[] = [];
+    w.deps.events = {
+      publish: async (events) => {
+        seenAtPublish.push(
+          w.store.get(w.key)?.status.canaryImage,
+          events.map((e) => e.event.type),
+        );
+      },
+    };
+    const outcome = await processRollout(w.deps, w.key);
+    expect(seenAtPublish).toEqual([YELLOW, ['Rollout Started']]);
+    const saved = w.store.get(w.key);
+    expect(outcome).toMatchObject({ result: 'done', dueAt: saved?.dueAt });
+    expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: saved?.dueAt, now: T0 }]);
+  });
+
+  it('publishes nothing when the status was never saved; only the retry is scheduled', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    // A command arrives during every attempt: no save can win.
+    w.cluster.onRequest = async (request) => {
+      if (request.kind === 'observe' && request.deployment === STABLE)
+        await w.store.enqueueCommand(w.key, { kind: 'promote' }, 'cli', w.now());
+    };
+    const outcome = await processRollout(w.deps, w.key);
+    expect(outcome).toMatchObject({ result: 'error', retryAt: T0 + 10_000 });
+    expect(w.events.events).toEqual([]);
+    expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: T0 + 10_000, now: T0 }]);
+    expect(w.store.get(w.key)?.status.phase).toBe('Healthy');
+  });
+
+  it('re-reads and retries when a command arrives during the pass, and applies that command too', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    let raced = false;
+    w.cluster.onRequest = async (request) => {
+      if (!raced && onWrite(request)) {
+        raced = true;
+        await w.store.enqueueCommand(w.key, { kind: 'abort' }, 'cli', w.now());
+      }
+    };
+    const outcome = await processRollout(w.deps, w.key);
+    expect(w.store.calls.filter((c) => c.method === 'savePass')).toHaveLength(2);
+    expect(outcome).toMatchObject({ result: 'done', status: { phase: 'Degraded' } });
+    // Only the attempt that saved published: one start, and the abort last.
+    const types = w.events.events.map((e) => e.event.type);
+    expect(types.filter((type) => type === 'Rollout Started')).toHaveLength(1);
+    expect(types.at(-1)).toBe('Rollout Aborted');
+  });
+
+  it(`gives up after ${MAX_SAVE_ATTEMPTS} conflicting saves and records why`, async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    w.cluster.onRequest = async (request) => {
+      if (request.kind === 'observe' && request.deployment === STABLE)
+        await w.store.enqueueCommand(w.key, { kind: 'promote' }, 'cli', w.now());
+    };
+    const outcome = await processRollout(w.deps, w.key);
+    expect(w.store.calls.filter((c) => c.method === 'savePass')).toHaveLength(MAX_SAVE_ATTEMPTS);
+    expect(outcome).toMatchObject({
+      result: 'error',
+      message: `status not saved: the rollout changed during ${MAX_SAVE_ATTEMPTS} passes in a row`,
+    });
+    expect(w.store.get(w.key)?.lastError).toMatchObject({
+      message: `status not saved: the rollout changed during ${MAX_SAVE_ATTEMPTS} passes in a row`,
+      count: 1,
+    });
+  });
+
+  it('does nothing with a Rollout another runner holds', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    await w.store.acquireLease(w.key, 'runner-b', w.now(), w.now() + DEFAULT_LEASE_MS);
+    expect(await processRollout(w.deps, w.key)).toEqual({ key: w.key, result: 'leased-elsewhere' });
+    expect(w.cluster.requests).toEqual([]);
+  });
+
+  it('stops before its next cluster write when another runner took the lease mid-pass', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    let writes = 0;
+    w.cluster.onRequest = async (request) => {
+      if (!onWrite(request) || ++writes !== 1) return;
+      // The API server was slow: the lease ran out and runner-b took the Rollout.
+      w.advance(DEFAULT_LEASE_MS + 1);
+      expect(
+        await w.store.acquireLease(w.key, 'runner-b', w.now(), w.now() + DEFAULT_LEASE_MS),
+      ).toBeDefined();
+    };
+    const outcome = await processRollout(w.deps, w.key);
+    expect(outcome).toMatchObject({ result: 'lease-lost' });
+    expect(w.cluster.writes()).toEqual([{ kind: 'setImage', deployment: CANARY, image: YELLOW }]);
+    expect(w.store.leaseOf(w.key).owner).toBe('runner-b');
+    expect(w.store.get(w.key)?.status.phase).toBe('Healthy');
+    expect(w.logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'rollout pass stopped: lease lost' }),
+    );
+  });
+
+  it('renews its lease before each cluster write, so a slow pass keeps the Rollout', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    w.cluster.onRequest = (request) => {
+      if (onWrite(request))
+        expect(w.store.leaseOf(w.key)).toEqual({ owner: 'runner-a', until: w.now() + DEFAULT_LEASE_MS });
+      w.advance(DEFAULT_LEASE_MS / 2);
+    };
+    expect(await processRollout(w.deps, w.key)).toMatchObject({ result: 'done' });
+    const renewals = w.store.calls.filter((c) => c.method === 'renewLease').length;
+    expect(renewals).toBe(w.cluster.writes().length);
+    expect(renewals).toBeGreaterThan(0);
+  });
+
+  it('re-reads and re-plans a VirtualService another writer changed, guarded by the weights it read', async () => {
+    const w = world((doc) => (doc.spec.strategy.canary.steps = [{ setWeight: 20 }, { pause: {} }]));
+    await w.setImage(YELLOW);
+    await processRollout(w.deps, w.key); // canary image and replicas
+    w.advance(1000);
+    let moved = false;
+    w.cluster.onRequest = (request) => {
+      if (request.kind !== 'patch' || moved) return;
+      moved = true;
+      const vs = w.cluster.virtualServicesByName.get('default/rollouts-demo-vsvc1');
+      const route = vs?.spec.http?.[0]?.route ?? [];
+      (route[0] as { weight?: number }).weight = 90;
+      (route[1] as { weight?: number }).weight = 10;
+    };
+    for (let i = 0; i < 5 && w.store.get(w.key)?.status.weight !== 20; i++) {
+      await processRollout(w.deps, w.key);
+      w.advance(1000);
+    }
+    const vsvc1 = w.cluster.requests.filter(
+      (r) => 'virtualService' in r && r.virtualService.endsWith('vsvc1'),
+    );
+    // The first patch fails its weight test (422), so the runner reads again and patches again.
+    const kinds = vsvc1.map((r) => r.kind);
+    expect(kinds.slice(kinds.indexOf('patch'), kinds.indexOf('patch') + 3)).toEqual([
+      'patch',
+      'get',
+      'patch',
+    ]);
+    const http = w.cluster.virtualServicesByName.get('default/rollouts-demo-vsvc1')?.spec.http?.[0]?.route;
+    expect(http?.map((d) => d.weight)).toEqual([80, 20]);
+  });
+});
+
+describe('errors', () => {
+  it('are recorded once with a count and the last time, backing off from 10 s doubling to 5 minutes', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    w.cluster.onRequest = () => {
+      throw new ClusterApiError(500, 'GET Deployment default/rollouts-demo-stable: HTTP 500: etcd timeout');
+    };
+    const delays: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const outcome = await processRollout(w.deps, w.key);
+      if (outcome.result !== 'error') throw new Error(`expected an error, got ${outcome.result}`);
+      delays.push(outcome.retryAt - w.now());
+      expect(w.store.get(w.key)?.dueAt).toBe(outcome.retryAt);
+      w.advance(outcome.retryAt - w.now());
+    }
+    expect(delays).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+    const stored = w.store.get(w.key);
+    expect(stored?.lastError).toEqual({
+      message:
+        'Rollout default/rollouts-demo on cluster default: GET Deployment default/rollouts-demo-stable: HTTP 500: etcd timeout',
+      count: 7,
+      firstAt: new Date(T0).toISOString(),
+      lastAt: new Date(w.now() - 300_000).toISOString(),
+    });
+    expect(w.store.history(w.key).filter((entry) => entry.kind === 'error')).toHaveLength(1);
+    expect(
+      w.logger.lines.filter((l) => l.level === 'error' && l.message === 'rollout pass failed'),
+    ).toHaveLength(7);
+    // `rollouts get` shows it once, with how often and when last.
+    expect(describeRollout(stored as StoredRollout, { unavailable: 'not read' })).toContain(
+      `Last error:      ${stored?.lastError?.message} (7 times since 2026-11-26T10:00:00.000Z, last at ${stored?.lastError?.lastAt})`,
+    );
+  });
+
+  it('honour Retry-After when it asks for longer than the back-off', async () => {
+    const w = world();
+    w.cluster.onRequest = () => {
+      throw new ClusterApiError(429, 'GET Deployment: HTTP 429: too many requests', 45);
+    };
+    const outcome = await processRollout(w.deps, w.key);
+    expect(outcome).toMatchObject({ result: 'error', retryAt: T0 + 45_000 });
+    expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: T0 + 45_000, now: T0 }]);
+    expect(backoffMs(1, 3)).toBe(10_000);
+  });
+
+  it('start counting afresh after a pass that saves', async () => {
+    const w = world();
+    let failing = true;
+    w.cluster.onRequest = () => {
+      if (failing) throw new ClusterApiError(500, 'HTTP 500');
+    };
+    await processRollout(w.deps, w.key);
+    w.advance(10_000);
+    await processRollout(w.deps, w.key);
+    expect(w.store.get(w.key)?.failures).toBe(2);
+    failing = false;
+    w.advance(20_000);
+    await processRollout(w.deps, w.key);
+    expect(w.store.get(w.key)).not.toHaveProperty('lastError');
+    failing = true;
+    w.advance(20_000);
+    expect(await processRollout(w.deps, w.key)).toMatchObject({ retryAt: w.now() + 10_000 });
+  });
+
+  it('a 403 makes the Rollout InvalidSpec, shown and retried every 5 minutes, not every pass', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    const forbidden = 'PATCH Deployment default/rollouts-demo-canary image: HTTP 403: forbidden';
+    w.cluster.onRequest = (request) => {
+      if (onWrite(request)) throw new ClusterApiError(403, forbidden);
+    };
+    for (let i = 0; i < 3; i++) {
+      expect(await processRollout(w.deps, w.key)).toMatchObject({ result: 'invalid-spec' });
+      const stored = w.store.get(w.key);
+      expect(stored?.status).toMatchObject({
+        phase: 'InvalidSpec',
+        message: `Rollout default/rollouts-demo: ${forbidden}`,
+      });
+      expect(stored?.dueAt).toBe(w.now() + REFUSED_RETRY_MS);
+      w.advance(REFUSED_RETRY_MS);
+    }
+    expect(w.store.history(w.key).filter((e) => e.phase === 'InvalidSpec')).toHaveLength(1);
+    // The command is kept for when the rights are granted.
+    expect(await w.store.pendingCommands(w.key)).toHaveLength(1);
+  });
+
+  it('an unregistered cluster makes the Rollout InvalidSpec, retried every 5 minutes', async () => {
+    const w = world((doc) => (doc.spec.cluster = 'prod-eu'));
+    expect(await processRollout(w.deps, w.key)).toMatchObject({
+      result: 'invalid-spec',
+      message: "Rollout default/rollouts-demo: cluster 'prod-eu' is not registered (known: default)",
+    });
+    expect(w.store.get(w.key)?.dueAt).toBe(T0 + REFUSED_RETRY_MS);
+  });
+
+  it('a 401 drops the cached cluster connection, so the next pass connects with fresh credentials', async () => {
+    const w = world();
+    w.cluster.onRequest = () => {
+      throw new ClusterApiError(401, 'GET Deployment: HTTP 401: Unauthorized');
+    };
+    expect(await processRollout(w.deps, w.key)).toMatchObject({ result: 'error', retryAt: T0 + 10_000 });
+    expect(w.clusters.forgotten).toEqual(['default']);
+  });
+});
+
+describe('runner inputs', () => {
+  it('an SQS batch naming the same Rollout twice runs it once', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    const result = await handleRunnerInput(w.deps, {
+      kind: 'wakeups',
+      keys: [
+        { key: w.key, messageId: 'm1' },
+        { key: { ...w.key }, messageId: 'm2' },
+      ],
+      malformed: [],
+    });
+    expect(result.report?.outcomes).toHaveLength(1);
+    expect(w.store.calls.filter((c) => c.method === 'acquireLease')).toHaveLength(1);
+  });
+
+  it('a pass runs every due Rollout and skips those not due', async () => {
+    const w = world();
+    w.advance(1000);
+    const other = w.store.register(
+      demoRollout((doc) => (doc.metadata.name = 'later')),
+      w.now() + 60_000,
+    );
+    const report = await runPass(w.deps);
+    expect(report.outcomes.map((o) => o.key)).toEqual([w.key]);
+    expect(w.store.calls.some((c) => c.key === `default/default/${other.name}`)).toBe(false);
+  });
+});
