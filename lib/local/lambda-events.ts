@@ -13,7 +13,7 @@ export const scheduledEvent = {
 };
 
 /** A command (or nudge) on the rollouts bus, as `rollouts promote`, a deployer or a trigger (its `source`) puts it. */
-export function commandEvent(detail: unknown, source = 'com.example.deployer') {
+export function commandEvent(detail: unknown, source = 'serverless-rollouts.cli') {
   return {
     ...scheduledEvent,
     id: 'c0mmand',

@@ -14,12 +14,12 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { bundleFunction } from '../../infra/bundle.js';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
-import { hmacSha256Hex } from '../../lib/core/triggers/signatures.js';
+import { hmacSha256Hex, signGeneric } from '../../lib/core/triggers/signatures.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import { startAwsStub, type AwsStub } from '../../lib/local/aws-stub.js';
 import { commandEvent, functionUrlEvent, scheduledEvent, sqsEvent } from '../../lib/local/lambda-events.js';
 import { createStore, demoRolloutIn, everyRoute, routeWeights, YELLOW } from './runner-harness.js';
-import { applyDemo, createNamespace, waitForAvailable } from './sandbox.js';
+import { applyDemo, createNamespace, testClusterTarget, waitForAvailable } from './sandbox.js';
 
 const FUNCTIONS = ['step-runner', 'registry-webhook', 'ecr-push'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
@@ -61,9 +61,7 @@ function environmentOf(name: FunctionName): Record<string, string> {
       return {
         ...common,
         WAKEUP_QUEUE_URL: queueUrl(),
-        CLUSTERS: JSON.stringify([
-          { name: 'default', kubeconfig: { path: process.env.TEST_KUBECONFIG, context: 'runner' } },
-        ]),
+        CLUSTERS: JSON.stringify([testClusterTarget()]),
       };
     case 'registry-webhook':
       return { ...common, WEBHOOK_SECRET_ARN: SECRET_ARN };
@@ -212,7 +210,12 @@ describe('the bundled step runner, in a fresh Node 24 process', () => {
     expect(invocation.ok).toBe(true);
     expect(invocation.result.ignored).toContain('bad Rollout Command detail: command.kind');
     expect(invocation.logs).toContainEqual(
-      expect.objectContaining({ level: 'WARN', service: 'step-runner', reason: invocation.result.ignored }),
+      expect.objectContaining({
+        level: 'WARN',
+        service: 'step-runner',
+        reason: 'malformed-command',
+        message: `step runner input rejected: ${invocation.result.ignored}`,
+      }),
     );
   });
 
@@ -270,7 +273,9 @@ describe('the bundled registry webhook, in a fresh Node 24 process', () => {
     const body = JSON.stringify({ image: 42 });
     const invocation = await invoke(
       'registry-webhook',
-      functionUrlEvent('POST', '/generic', body, { 'x-signature-256': sign(SECRETS.generic, body) }),
+      functionUrlEvent('POST', '/generic', body, {
+        ...signGeneric(SECRETS.generic, Buffer.from(body), Date.now() / 1000),
+      }),
     );
     expect(invocation.result.statusCode).toBe(400);
     expect(JSON.parse(invocation.result.body).message).toMatch(/image/);
@@ -281,7 +286,9 @@ describe('the bundled registry webhook, in a fresh Node 24 process', () => {
     const body = JSON.stringify({ image: 'ghcr.io/acme/rollouts-demo:v2.0.0' });
     const invocation = await invoke(
       'registry-webhook',
-      functionUrlEvent('POST', '/generic', body, { 'x-signature-256': sign(SECRETS.generic, body) }),
+      functionUrlEvent('POST', '/generic', body, {
+        ...signGeneric(SECRETS.generic, Buffer.from(body), Date.now() / 1000),
+      }),
       { AWS_ENDPOINT_URL_DYNAMODB: deadEndpoint },
     );
     expect(invocation).toMatchObject({ ok: false, errorMessage: expect.stringMatching(/ECONNREFUSED/) });
