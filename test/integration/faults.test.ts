@@ -20,7 +20,7 @@ import { acceptPushes } from '../../lib/app/triggers/pushes.js';
 import type { RunnerDeps } from '../../lib/app/runner/process-rollout.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import { decide } from '../../lib/core/engine/decide.js';
-import { describeRollout } from '../../lib/app/cli/describe.js';
+import { describeError, describeRollout } from '../../lib/app/cli/describe.js';
 import { localDynamoDbClient } from '../../lib/adapters/dynamodb/client.js';
 import { keyOf, RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { createTableInput } from '../../lib/adapters/dynamodb/table.js';
@@ -264,12 +264,12 @@ describe('Kubernetes API faults during the seed scenario and the rollouts after 
         const sameResource = (r: ProxiedRequest) => r.path.split('?')[0] === hit!.path.split('?')[0];
         switch (injection.group) {
           case 'kubernetes-error': {
-            expect(stored?.lastError).toMatch(
+            expect(stored?.lastError?.message).toMatch(
               new RegExp(`^Rollout ${namespace}/rollouts-demo on cluster default: `),
             );
-            expect(stored?.lastError).toMatch(injection.says as RegExp);
+            expect(stored?.lastError?.message).toMatch(injection.says as RegExp);
             expect(describeRollout(stored as StoredRollout, { unavailable: 'not read' })).toContain(
-              `Last error:      ${stored?.lastError}`,
+              `Last error:      ${describeError(stored!.lastError!)}`,
             );
             const retryAfter =
               injection.fault.kind === 'status' ? injection.fault.retryAfterSeconds : undefined;
