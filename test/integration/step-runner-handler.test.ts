@@ -109,7 +109,7 @@ describe('the step runner Lambda', () => {
     );
     expect(result).toEqual({ due: 1 });
     const stored = await store.get(keyOf(rollout));
-    expect(stored?.status).toMatchObject({ phase: 'Progressing', canaryImage: YELLOW, revision: 2 });
+    expect(stored?.status).toMatchObject({ phase: 'Paused', weight: 5, canaryImage: YELLOW, revision: 2 });
     const wakeup = sqs.commandCalls(SendMessageCommand).at(-1)?.args[0].input;
     expect(wakeup).toMatchObject({ QueueUrl: QUEUE_URL, DelaySeconds: 5 });
     expect(JSON.parse(wakeup?.MessageBody as string)).toEqual({ wake: keyOf(rollout), at: stored?.dueAt });
@@ -158,7 +158,7 @@ describe('the step runner Lambda', () => {
     );
     expect(result).toEqual({ due: 1 });
     expect((await store.get(keyOf(rollout)))?.status).toMatchObject({
-      phase: 'Progressing',
+      phase: 'Paused',
       canaryImage: RED,
     });
   });
