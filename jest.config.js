@@ -16,6 +16,9 @@ const common = {
 export default {
   // Integration tests wait for real pods and pauses; unit tests finish in milliseconds either way.
   testTimeout: 120_000,
+  // A handle a suite leaves open (a socket of a stopped server, a child's pipe) must never keep the
+  // run alive: CI once sat past its limit after every suite had finished.
+  forceExit: true,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

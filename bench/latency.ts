@@ -29,7 +29,7 @@ import { startDynamoDbLocal } from '../lib/local/dynamodb-local.js';
 import { startRunnerLoop } from '../lib/local/mode.js';
 import { serveNudges } from '../lib/local/nudges.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from '../lib/local/testcluster.js';
-import { KubeProxy } from '../test/support/kube-proxy.js';
+import { KubeProxy } from '../lib/local/kube-proxy.js';
 
 export interface LatencySandbox {
   cluster: TestCluster;

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signGeneric } from '../core/triggers/signatures.js';
-import { readWeights } from '../core/istio/weights.js';
+import { readWeights, type RouteWeights } from '../core/istio/weights.js';
 import type { RolloutKey, StoredRollout } from '../adapters/dynamodb/types.js';
 import { startLocalMode, type LocalMode } from './mode.js';
 
@@ -45,9 +45,10 @@ async function walk(local: LocalMode): Promise<number> {
   while (Date.now() < deadline) {
     const stored = await local.store.get(KEY);
     if (!stored) return fail('the demo Rollout is not registered');
-    const weights = await describeWeights(local, stored);
-    const line = `${stored.status.phase.padEnd(11)} step ${Math.min(stored.status.stepIndex + 1, stored.rollout.canary.steps.length)}/${stored.rollout.canary.steps.length}  ${weights}`;
-    if (line !== last) {
+    const live = await readLiveWeights(local, stored);
+    const weights = typeof live === 'string' ? live : formatWeights(live);
+    const line = typeof live === 'string' ? live : progressLine(stored, live);
+    if (line !== undefined && line !== last) {
       console.log(line);
       last = line;
     }
@@ -79,17 +80,41 @@ function note(reached: string[], state: string, condition: boolean) {
   if (condition && !reached.includes(state)) reached.push(state);
 }
 
-async function describeWeights(local: LocalMode, stored: StoredRollout): Promise<string> {
+export interface LiveWeights {
+  name: string;
+  routes: RouteWeights[];
+}
+
+/**
+ * The phase and step beside the weights that go with them, or undefined while the VirtualServices
+ * and the saved status disagree: the runner patches the weights before it saves the step, so for a
+ * moment the cluster is a step ahead of the table, and such a pair is not printed.
+ */
+export function progressLine(stored: StoredRollout, live: LiveWeights[]): string | undefined {
+  const { status, rollout } = stored;
+  if (live.some((vs) => vs.routes.some((route) => route.canary !== status.weight))) return undefined;
+  const steps = rollout.canary.steps.length;
+  return `${status.phase.padEnd(11)} step ${Math.min(status.stepIndex + 1, steps)}/${steps}  ${formatWeights(live)}`;
+}
+
+export function formatWeights(live: LiveWeights[]): string {
+  return live
+    .map(
+      (vs) =>
+        `${vs.name}: ${vs.routes.map((r) => `${r.name ?? `${r.section}[${r.index}]`} ${r.stable}/${r.canary}`).join(', ')}`,
+    )
+    .join(' | ');
+}
+
+async function readLiveWeights(local: LocalMode, stored: StoredRollout): Promise<LiveWeights[] | string> {
   const cluster = await local.clusters.get(stored.rollout.cluster);
-  const parts: string[] = [];
+  const live: LiveWeights[] = [];
   for (const ref of stored.rollout.canary.virtualServices) {
     const read = readWeights(stored.rollout, ref, await cluster.virtualServices.get(ref));
     if (!read.ok) return `cannot read ${ref.name}`;
-    parts.push(
-      `${ref.name}: ${read.routes.map((r) => `${r.name ?? `${r.section}[${r.index}]`} ${r.stable}/${r.canary}`).join(', ')}`,
-    );
+    live.push({ name: ref.name, routes: read.routes });
   }
-  return parts.join(' | ');
+  return live;
 }
 
 function fail(message: string): number {

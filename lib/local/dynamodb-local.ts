@@ -28,6 +28,8 @@ export async function startDynamoDbLocal(options: {
   logFile: string;
   port?: number;
   dbPath?: string;
+  /** How long the JVM may take to listen; a loaded machine needs more than the default minute. */
+  readyTimeoutMs?: number;
 }): Promise<DynamoDbLocal> {
   const dir = dynamoDbLocalDirectory();
   const port = options.port ?? (await freePort());
@@ -52,7 +54,7 @@ export async function startDynamoDbLocal(options: {
       'DynamoDB Local',
       async () => ((await httpStatus(endpoint, 'POST')) > 0 ? true : undefined),
       {
-        timeoutMs: 60_000,
+        timeoutMs: options.readyTimeoutMs ?? 60_000,
         intervalMs: 250,
         group,
       },

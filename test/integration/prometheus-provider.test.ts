@@ -15,7 +15,7 @@ import {
 } from '../../lib/local/prometheus.js';
 import { REPO_ROOT } from '../../lib/local/testcluster.js';
 import type { Result } from '../../lib/core/result.js';
-import { startSigV4Proxy, type SigV4Proxy } from '../support/sigv4-proxy.js';
+import { startSigV4Proxy, type SigV4Proxy } from '../../lib/local/sigv4-proxy.js';
 
 /** The instant every query is evaluated at: 2026-01-01T00:00:00Z. */
 const T = 1_767_225_600;

@@ -5,6 +5,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
+import { commandEvent, scheduledEvent, sqsEvent } from '../../lib/local/lambda-events.js';
 import { lambdaContext, lambdaEnvironment } from './lambda-context.js';
 import { createStore, demoRolloutIn, everyRoute, routeWeights } from './runner-harness.js';
 import { applyDemo, createNamespace, testClusterTarget, waitForAvailable } from './sandbox.js';
@@ -16,52 +17,6 @@ const sqs = mockClient(SQSClient);
 let store: RolloutStore;
 let rollout: Rollout;
 let handler: (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<any>;
-
-const scheduledEvent = {
-  version: '0',
-  id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: '2026-11-25T16:53:06Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:123456789012:rule/rollouts-step-runner-schedule'],
-  detail: {},
-};
-
-function sqsEvent(body: string, messageId = '059f36b4-87a3-44ab-83d2-661975830a7d') {
-  return {
-    Records: [
-      {
-        messageId,
-        receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...',
-        body,
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '1545082649183',
-          SenderId: 'AIDAIENQZJOLO23YVJ4VO',
-          ApproximateFirstReceiveTimestamp: '1545082649185',
-        },
-        messageAttributes: {},
-        md5OfBody: '098f6bcd4621d373cade4e832627b4f6',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:rollouts-wakeups',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
-}
-
-function commandEvent(detail: unknown, source = 'serverless-rollouts.cli') {
-  return {
-    ...scheduledEvent,
-    id: 'c0mmand',
-    'detail-type': 'Rollout Command',
-    source,
-    resources: [],
-    detail,
-  };
-}
 
 /** What Powertools wrote during a test: log lines and EMF metric documents, as JSON. */
 let stdout: Record<string, any>[] = [];
@@ -243,15 +198,13 @@ describe('the step runner Lambda', () => {
   });
 
   it('logs and counts a malformed SQS message instead of dropping it silently', async () => {
-    const result = await handler(
-      sqsEvent('{"wake": "everything"}', 'bad-message-1'),
-      lambdaContext('step-runner'),
-    );
+    const event = sqsEvent('{"wake": "everything"}');
+    const result = await handler(event, lambdaContext('step-runner'));
     expect(result).toEqual({ batchItemFailures: [] });
     expectRejected('malformed-wakeup', '1 SQS message(s) are not a wake-up');
     expect(
       stdout.find((line) => line.reason === 'malformed-wakeup' && line.level === 'WARN')?.messageIds,
-    ).toEqual(['bad-message-1']);
+    ).toEqual([event.Records[0]!.messageId]);
   });
 
   it('logs and counts events it does not take', async () => {

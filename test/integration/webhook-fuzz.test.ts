@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { createWebhookHandler, type FunctionUrlResponse } from '../../lib/app/triggers/webhook-handler.js';
 import { hmacSha256Hex, signGeneric } from '../../lib/core/triggers/signatures.js';
-import { functionUrlEvent, tableItems } from './function-url-event.js';
+import { functionUrlEvent } from '../../lib/local/lambda-events.js';
+import { tableItems } from './function-url-event.js';
 import { lambdaContext } from './lambda-context.js';
 import { createStore, demoRolloutIn } from './runner-harness.js';
 

@@ -11,7 +11,8 @@ import { hmacSha256Hex, signGeneric } from '../../lib/core/triggers/signatures.j
 import { keyOf, RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { createWebhookHandler } from '../../lib/app/triggers/webhook-handler.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
-import { functionUrlEvent, tableItems } from './function-url-event.js';
+import { functionUrlEvent } from '../../lib/local/lambda-events.js';
+import { tableItems } from './function-url-event.js';
 import { lambdaContext, lambdaEnvironment } from './lambda-context.js';
 import {
   createStore,
