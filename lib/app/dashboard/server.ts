@@ -13,7 +13,6 @@ import type { Command } from '../../core/engine/types.js';
 import { formatIssues } from '../../core/model/issues.js';
 import type { Connection } from '../cli/connection.js';
 import { liveWeights, sendCommand, setImageCommand, type CommandOutput } from '../cli/store-commands.js';
-import { PHASE_ICONS } from '../cli/describe.js';
 import { checkRequest, TOKEN_COOKIE } from './guard.js';
 
 export const CSP =
@@ -54,7 +53,6 @@ export function summary(stored: StoredRollout) {
   return {
     key: stored.key,
     phase: status.phase,
-    icon: PHASE_ICONS[status.phase] ?? '?',
     message: status.message,
     step: status.stepIndex,
     steps: rollout.canary.steps.length,
