@@ -24,8 +24,7 @@ function Run({ run }: { run: AnalysisRun }) {
   return html`<section class="analysis-run" data-run=${run.id}>
     <h4>${what} ${run.id} <${State} state=${run.phase} /></h4>
     <p>
-      From ${run.templates.join(', ')}, started
-      ${run.startedAt}${run.completedAt ? `, completed ${run.completedAt}` : ''}
+      ${`From ${run.templates.join(', ')}, started ${run.startedAt}${run.completedAt ? `, completed ${run.completedAt}` : ''}`}
     </p>
     ${run.message ? html`<p class="message">${run.message}</p>` : ''}
     ${run.results.map(
@@ -49,12 +48,13 @@ function conditions(metric: FrozenMetric | undefined): string {
 function Metric({ result, metric }: { result: MetricResult; metric: FrozenMetric | undefined }) {
   return html`<div class="metric" data-metric=${result.name}>
     <h5>
-      ${result.name}
-      <${State} state=${result.phase} />${metric?.dryRun ? ' (dry run: does not decide the run)' : ''}
+      ${result.name}${' '}<${State}
+        state=${result.phase}
+      />${metric?.dryRun ? ' (dry run: does not decide the run)' : ''}
     </h5>
     <p class="counts">
-      successful ${result.successful}, failed ${result.failed}, inconclusive ${result.inconclusive}, error
-      ${result.error}${metric ? html`<br /><code>${conditions(metric)}</code>` : ''}
+      ${`successful ${result.successful}, failed ${result.failed}, inconclusive ${result.inconclusive}, error ${result.error}`}
+      ${metric ? html`<br /><code>${conditions(metric)}</code>` : ''}
     </p>
     ${result.message ? html`<p class="message">${result.message}</p>` : ''}
     <${MeasurementChart} metric=${result.name} records=${result.measurements} />
@@ -62,7 +62,7 @@ function Metric({ result, metric }: { result: MetricResult; metric: FrozenMetric
       result.measurements.length
         ? html`<table class="measurements">
             <caption>
-              ${result.name}: the last ${result.measurements.length} measurements
+              ${`${result.name}: the last ${result.measurements.length} measurements`}
             </caption>
             <thead>
               <tr>

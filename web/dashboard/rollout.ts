@@ -41,8 +41,9 @@ export function RolloutView({
     ${
       detail.lastError
         ? html`<p class="error" role="alert">
-            <${Icon} name="warning" /> Last error (${detail.lastError.count}×, ${detail.lastError.lastAt}):
-            ${detail.lastError.message}
+            <${Icon}
+              name="warning"
+            />${` Last error (${detail.lastError.count}×, ${detail.lastError.lastAt}): ${detail.lastError.message}`}
           </p>`
         : ''
     }
@@ -52,26 +53,17 @@ export function RolloutView({
   </article>`;
 }
 
-function stepText(step: Record<string, unknown>): string {
-  const [kind, value] = Object.entries(step)[0] ?? ['?', ''];
-  return `${kind}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
-}
-
 export function Steps({ detail }: { detail: Detail }) {
-  const { summary, rollout } = detail;
+  const { summary } = detail;
   const current = (index: number) => index === summary.step && summary.phase !== 'Healthy';
   return html`<h3>Steps</h3>
     <ol class="steps">
-      ${rollout.canary.steps.map(
-        (step, index) =>
-          html`<li
-            class=${current(index) ? 'current' : ''}
-            aria-current=${current(index) ? 'step' : undefined}
-          >
-            ${current(index) ? html`<span class="marker" aria-hidden="true">► </span>` : ''}${stepText(step)}${
-              current(index) ? ' (current)' : ''
-            }
-          </li>`,
+      ${detail.steps.map((step, index) =>
+        current(index)
+          ? html`<li class="current" aria-current="step">
+              <span class="marker" aria-hidden="true">► </span>${`${step} (current)`}
+            </li>`
+          : html`<li>${step}</li>`,
       )}
     </ol>`;
 }

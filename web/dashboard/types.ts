@@ -37,10 +37,9 @@ export interface HistoryEntry {
 
 export interface Detail {
   summary: Summary;
-  rollout: {
-    canary: { steps: Record<string, unknown>[] };
-    workload: { container?: string };
-  };
+  rollout: { workload: { container?: string } };
+  /** Each step as `rollouts get` words it. */
+  steps: string[];
   status: { analysis?: { step?: AnalysisRun; background?: AnalysisRun } };
   lastError?: { message: string; count: number; lastAt: string };
   live:
