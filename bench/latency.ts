@@ -76,7 +76,7 @@ async function allAt(http: KubeHttp, rollout: Rollout, weight: number): Promise<
   const at = (vs: VirtualService) => {
     const ref = rollout.canary.virtualServices.find((r) => r.name === vs.metadata.name);
     const read = ref && readWeights(rollout, ref, vs);
-    return Boolean(read?.ok && read.routes.every((route) => route.canary === weight));
+    return Boolean(read?.ok && read.value.every((route) => route.canary === weight));
   };
   const instants = await Promise.all(
     rollout.canary.virtualServices.map(async (ref) => {
@@ -126,7 +126,7 @@ async function scenario(sandbox: LatencySandbox, run: number) {
     { pause: { duration: '2s' } },
   ];
   const parsed = parseRollout(doc);
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  if (!parsed.ok) throw new Error(parsed.error.join('; '));
   const rollout = parsed.value;
   const key = keyOf(rollout);
   const client = dynamo(sandbox.dynamoEndpoint);
@@ -200,7 +200,7 @@ async function cliStart(sandbox: LatencySandbox, repeats: number) {
     readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0],
   ) as any;
   const parsed = parseRollout(doc);
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  if (!parsed.ok) throw new Error(parsed.error.join('; '));
   await store.apply(parsed.value, Date.now());
   const nudges = await serveNudges(0, () => undefined);
   const cwd = mkdtempSync(join(tmpdir(), 'latency-cli-'));

@@ -101,7 +101,7 @@ function demoRollout(namespace: string, name: string, steps?: unknown[]): Rollou
   doc.metadata = { name, namespace };
   if (steps) doc.spec.strategy.canary.steps = steps;
   const parsed = parseRollout(doc);
-  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  if (!parsed.ok) throw new Error(parsed.error.join('; '));
   return parsed.value;
 }
 
@@ -208,7 +208,7 @@ async function fleet(sandbox: Sandbox) {
     const observer = new RolloutStore(setup, tableName);
     const steppingRollouts = stepping.map((name) => {
       const parsed = parseRollout(fleetRolloutDocument('bench-fleet', name, STEPPING_STEPS));
-      if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+      if (!parsed.ok) throw new Error(parsed.error.join('; '));
       return parsed.value;
     });
     const deps: RunnerDeps = {

@@ -107,10 +107,10 @@ async function runPreview(args: string[]): Promise<number> {
     format as OutputFormat,
   );
   if (!result.ok) {
-    process.stderr.write(`${result.errors.join('\n')}\n`);
+    process.stderr.write(`${result.error.join('\n')}\n`);
     return 1;
   }
-  process.stdout.write(result.output);
+  process.stdout.write(result.value);
   return 0;
 }
 

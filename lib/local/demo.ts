@@ -112,7 +112,7 @@ async function readLiveWeights(local: LocalMode, stored: StoredRollout): Promise
   for (const ref of stored.rollout.canary.virtualServices) {
     const read = readWeights(stored.rollout, ref, await cluster.virtualServices.get(ref));
     if (!read.ok) return `cannot read ${ref.name}`;
-    live.push({ name: ref.name, routes: read.routes });
+    live.push({ name: ref.name, routes: read.value });
   }
   return live;
 }

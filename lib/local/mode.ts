@@ -107,7 +107,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         ...runnerRbac(target),
       ]);
       const demo = parseRollout(readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0]);
-      if (!demo.ok) throw new Error(`examples/istio-demo/rollout.yaml: ${demo.errors.join('; ')}`);
+      if (!demo.ok) throw new Error(`examples/istio-demo/rollout.yaml: ${demo.error.join('; ')}`);
       await store.apply(demo.value, Date.now());
     }
     const registry = clusterRegistrySchema.safeParse([target]);

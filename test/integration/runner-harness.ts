@@ -66,7 +66,7 @@ export function demoRolloutIn(namespace: string, change: (doc: any) => void = ()
   doc.spec.strategy.canary.abortScaleDownDelaySeconds = 2;
   change(doc);
   const parsed = parseRollout(doc);
-  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  if (!parsed.ok) throw new Error(parsed.error.join('\n'));
   return parsed.value;
 }
 
@@ -116,8 +116,8 @@ export async function routeWeights(rollout: Rollout): Promise<Record<string, [st
   const result: Record<string, [string, number, number][]> = {};
   for (const ref of rollout.canary.virtualServices) {
     const read = readWeights(rollout, ref, await client.get(ref));
-    if (!read.ok) throw new Error(JSON.stringify(read.errors));
-    result[ref.name] = read.routes.map((route: RouteWeights) => [route.section, route.stable, route.canary]);
+    if (!read.ok) throw new Error(JSON.stringify(read.error));
+    result[ref.name] = read.value.map((route: RouteWeights) => [route.section, route.stable, route.canary]);
   }
   return result;
 }

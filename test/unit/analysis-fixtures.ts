@@ -32,8 +32,8 @@ spec:
 
 export function yaml(text: string): unknown {
   const parsed = parseYamlDocuments(text, 'test.yaml');
-  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-  return parsed.documents[0];
+  if (!parsed.ok) throw new Error(parsed.error.join('\n'));
+  return parsed.value[0];
 }
 
 export function template(text: string): AnalysisTemplate {

@@ -354,7 +354,7 @@ describe("the Rollout's analysis", () => {
     ],
   ])('names what is wrong (%#)', (change, message) => {
     const parsed = withCanary(change);
-    expect(parsed.ok ? [] : parsed.errors).toEqual([message]);
+    expect(parsed.ok ? [] : parsed.error).toEqual([message]);
   });
 
   it('an Argo Rollout manifest with an analysis step lints its canary block', () => {

@@ -89,7 +89,7 @@ describe('names are DNS-1123 at apply and lint, with field paths', () => {
     const doc = structuredClone(demoRolloutDocument()) as any;
     change(doc);
     const parsed = parseRollout(doc);
-    return parsed.ok ? [] : parsed.errors;
+    return parsed.ok ? [] : parsed.error;
   };
 
   it('namespace: a label', () => {

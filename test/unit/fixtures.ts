@@ -6,8 +6,8 @@ import { parseYamlDocuments } from '../../lib/core/model/yaml.js';
 
 export function readDocuments(path: string): unknown[] {
   const parsed = parseYamlDocuments(readFileSync(path, 'utf8'), path);
-  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-  return parsed.documents;
+  if (!parsed.ok) throw new Error(parsed.error.join('\n'));
+  return parsed.value;
 }
 
 export function demoRolloutDocument(): Record<string, unknown> {
@@ -18,7 +18,7 @@ export function demoRollout(changes: (doc: any) => void = () => {}): Rollout {
   const doc = structuredClone(demoRolloutDocument());
   changes(doc);
   const parsed = parseRollout(doc);
-  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  if (!parsed.ok) throw new Error(parsed.error.join('\n'));
   return parsed.value;
 }
 

@@ -13,8 +13,8 @@ const source = (path: string) => ({ path, text: readFileSync(path, 'utf8') });
 
 function previewAt(rollout: string, vs: string, at: PreviewPoint): VirtualService[] {
   const result = preview(source(rollout), [source(vs)], at, 'yaml');
-  if (!result.ok) throw new Error(result.errors.join('\n'));
-  return parseAllDocuments(result.output).map((doc) => doc.toJS() as VirtualService);
+  if (!result.ok) throw new Error(result.error.join('\n'));
+  return parseAllDocuments(result.value).map((doc) => doc.toJS() as VirtualService);
 }
 
 const HR = 'test/fixtures/argo/istio-hr-host.yaml';
@@ -145,7 +145,7 @@ describe('preview --step errors', () => {
   it('names the allowed range', () => {
     expect(preview(source(HR), [source(HR)], { step: 9 }, 'yaml')).toEqual({
       ok: false,
-      errors: [`${HR}: Rollout default/rollouts-demo: --step must be a step number from 1 to 8, found 9`],
+      error: [`${HR}: Rollout default/rollouts-demo: --step must be a step number from 1 to 8, found 9`],
     });
   });
 

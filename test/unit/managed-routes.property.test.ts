@@ -68,7 +68,7 @@ function rolloutWith(managedRoutes: string[], rolloutSteps: unknown[]): Rollout 
   document.spec.strategy.canary.abortScaleDownDelaySeconds = 10;
   document.spec.progressDeadlineSeconds = 300;
   const parsed = parseRollout(document);
-  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  if (!parsed.ok) throw new Error(parsed.error.join('\n'));
   return parsed.value;
 }
 
@@ -140,12 +140,12 @@ describe('managed-routes planner properties', () => {
             for (const change of drifts[index] ?? []) vs = applyDrift(vs, change, 'http-primary');
             const desired = routesAfterSteps(rollout.canary, index);
             const planned = planTraffic(rollout, ref, vs, weight, desired);
-            if (!planned.ok) throw new Error(JSON.stringify(planned.errors));
-            expect(applyPatch(vs, planned.plan.patch)).toEqual(planned.plan.result);
-            vs = planned.plan.result;
+            if (!planned.ok) throw new Error(JSON.stringify(planned.error));
+            expect(applyPatch(vs, planned.value.patch)).toEqual(planned.value.result);
+            vs = planned.value.result;
             expectExactly(rollout, 0, vs, desired);
             const again = planTraffic(rollout, ref, vs, weight, desired);
-            expect(again.ok && again.plan.patch).toEqual([]);
+            expect(again.ok && again.value.patch).toEqual([]);
           }
         },
       ),
@@ -197,8 +197,8 @@ describe('managed routes through whole rollouts (engine, planner, model cluster)
             if (action.type === 'setWeight') {
               services = rollout.canary.virtualServices.map((ref, index) => {
                 const planned = planTraffic(rollout, ref, services[index], action.weight, action.routes);
-                if (!planned.ok) throw new Error(JSON.stringify(planned.errors));
-                return applyPatch(services[index]!, planned.plan.patch);
+                if (!planned.ok) throw new Error(JSON.stringify(planned.error));
+                return applyPatch(services[index]!, planned.value.patch);
               });
             }
             if (action.type === 'scaleCanary' && action.replicas === 0) expect(managedInPlace()).toBe(false);

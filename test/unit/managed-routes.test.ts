@@ -98,7 +98,7 @@ function spec(routes: string[] | undefined, managed: string[], steps: unknown[] 
       },
     },
   });
-  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  if (!parsed.ok) throw new Error(parsed.error.join('\n'));
   return parsed.value;
 }
 
@@ -117,9 +117,9 @@ const mirror = (name: string, method = 'GET', percentage?: number): RouteStep =>
 /** Plans weights and routes, checks the patch turns the input into the result, returns the result. */
 function apply(s: TrafficSpec, vs: VirtualService, weight: number, routes: RouteStep[]): VirtualService {
   const planned = planTraffic(s, s.canary.virtualServices[0]!, vs, weight, routes);
-  if (!planned.ok) throw new Error(JSON.stringify(planned.errors));
-  expect(applyPatch(vs, planned.plan.patch)).toEqual(planned.plan.result);
-  return planned.plan.result;
+  if (!planned.ok) throw new Error(JSON.stringify(planned.error));
+  expect(applyPatch(vs, planned.value.patch)).toEqual(planned.value.result);
+  return planned.value.result;
 }
 const names = (vs: VirtualService) => (vs.spec.http ?? []).map((route) => route.name ?? '');
 const weightsOf = (route: Route | undefined) =>
@@ -303,7 +303,7 @@ describe('guarded patches', () => {
     const s = spec(['primary'], ['a', 'b']);
     const vs = apply(s, vsOf(REGULAR), 20, [header('a'), mirror('b')]);
     const again = planTraffic(s, s.canary.virtualServices[0]!, vs, 20, [header('a'), mirror('b')]);
-    expect(again.ok && again.plan.patch).toEqual([]);
+    expect(again.ok && again.value.patch).toEqual([]);
   });
 
   it('fails a guard when someone reordered the routes between read and write', () => {
@@ -323,7 +323,7 @@ describe('guarded patches', () => {
       route: [{ destination: { host: 'canary' }, weight: 100 }],
     });
     const planned = planTraffic(s, s.canary.virtualServices[0]!, vs, 0, undefined);
-    expect(planned.ok && planned.plan.patch).toEqual([]);
+    expect(planned.ok && planned.value.patch).toEqual([]);
   });
 });
 
@@ -384,12 +384,12 @@ describe('TLS/TCP-only VirtualServices', () => {
       tcpRoutes: [{ port: 8020 }],
     };
     const parsed = parseRollout(document);
-    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    if (!parsed.ok) throw new Error(parsed.error.join('\n'));
     const tcpOnly = vsOf(TCP_ONLY.replace('tcp-vs', 'rollouts-demo-vsvc2'));
     const skipped = planTraffic(parsed.value, parsed.value.canary.virtualServices[1]!, tcpOnly, 0, [
       header('h'),
     ]);
-    expect(skipped.ok && skipped.plan.patch).toEqual([]);
+    expect(skipped.ok && skipped.value.patch).toEqual([]);
   });
 });
 
@@ -431,7 +431,7 @@ describe('engine', () => {
     { pause: {} },
   ];
   const parsed = parseRollout(document);
-  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  if (!parsed.ok) throw new Error(parsed.error.join('\n'));
   const rollout = parsed.value;
   const start = decide(
     rollout,
@@ -522,7 +522,7 @@ describe('spec errors, each with its field path', () => {
     const document = structuredClone(demoRolloutDocument()) as any;
     change(document.spec.strategy.canary);
     const parsed = parseRollout(document);
-    return parsed.ok ? [] : parsed.errors;
+    return parsed.ok ? [] : parsed.error;
   };
   const headerStep = (name: string, headerValue: unknown = { exact: 'yes' }) => ({
     setHeaderRoute: { name, match: [{ headerName: 'x-canary', headerValue }] },
@@ -607,7 +607,7 @@ describe('spec errors, each with its field path', () => {
     document.spec.strategy.canary.steps = [{ setCanaryScale: { weight: 25 } }, { setWeight: 10 }];
     expect(parseTrafficSpec(document).ok).toBe(true);
     const parsed = parseRollout(document);
-    expect(parsed.ok ? [] : parsed.errors).toEqual([
+    expect(parsed.ok ? [] : parsed.error).toEqual([
       expect.stringContaining("steps[0].setCanaryScale: step action 'setCanaryScale' is not supported"),
     ]);
   });

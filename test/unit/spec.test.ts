@@ -10,7 +10,7 @@ function errorsFor(change: (doc: any) => void, parse = parseRollout): string[] {
   change(doc);
   const result = parse(doc);
   if (result.ok) throw new Error('expected the spec to be rejected');
-  return result.errors;
+  return result.error;
 }
 
 describe('pause durations', () => {
@@ -24,13 +24,13 @@ describe('pause durations', () => {
     ['1h0m5s', 3605],
     [0, 0],
   ])('%p is %d seconds', (input, seconds) => {
-    expect(parseDurationSeconds(input)).toEqual({ ok: true, seconds });
+    expect(parseDurationSeconds(input)).toEqual({ ok: true, value: seconds });
   });
 
   it.each([[-5], ['-5s'], ['-1']])('rejects the negative %p with Argo wording', (input) => {
     const result = parseDurationSeconds(input);
     expect(result).toMatchObject({ ok: false });
-    expect(!result.ok && result.message).toContain('Duration needs to be greater than 0');
+    expect(!result.ok && result.error).toContain('Duration needs to be greater than 0');
   });
 
   it.each([['ten minutes'], ['10x'], ['1.5h'], [''], ['m'], [1.5], [null], [[1]], [{}]])(
@@ -203,11 +203,11 @@ describe('the Rollout spec', () => {
 describe('YAML documents', () => {
   it('reads several documents and skips empty ones', () => {
     const parsed = parseYamlDocuments('a: 1\n---\n---\nb: 2\n', 'x.yaml');
-    expect(parsed).toEqual({ ok: true, documents: [{ a: 1 }, { b: 2 }] });
+    expect(parsed).toEqual({ ok: true, value: [{ a: 1 }, { b: 2 }] });
   });
   it('names the file, document and line of a syntax error', () => {
     const parsed = parseYamlDocuments('a: 1\n---\nb: [1, 2\n', 'x.yaml');
     expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.errors[0]).toMatch(/^x\.yaml: document 2, line \d+:/);
+    expect(!parsed.ok && parsed.error[0]).toMatch(/^x\.yaml: document 2, line \d+:/);
   });
 });

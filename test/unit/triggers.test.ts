@@ -655,7 +655,7 @@ describe('tag patterns (RE2: linear time, whole tag)', () => {
     doc.spec.trigger = { repository: 'argoproj/rollouts-demo', tagPattern: '^(?!latest$).*' };
     const parsed = parseRollout(doc);
     expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.errors).toEqual([
+    expect(!parsed.ok && parsed.error).toEqual([
       "spec.trigger.tagPattern: '^(?!latest$).*' is not an RE2 regular expression: error parsing regexp: invalid or unsupported Perl syntax: `(?!`",
     ]);
   });

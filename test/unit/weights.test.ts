@@ -37,7 +37,7 @@ function single(ref: Partial<TrafficSpec['canary']['virtualServices'][number]> =
 function errorsOf(spec: TrafficSpec, services: VirtualService[], weight = 10): string[] {
   const result = plan(spec, services, weight);
   if (result.ok) throw new Error('expected the plan to fail');
-  return result.errors.map(formatPlanError);
+  return result.error.map(formatPlanError);
 }
 
 const STABLE = 'rollouts-demo-stable';
@@ -50,8 +50,8 @@ describe('plan on the seed', () => {
     const result = plan(rollout, [...services].reverse(), 5);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.plans.map((p) => p.ref.name)).toEqual(['rollouts-demo-vsvc1', 'rollouts-demo-vsvc2']);
-    for (const p of result.plans) {
+    expect(result.value.map((p) => p.ref.name)).toEqual(['rollouts-demo-vsvc1', 'rollouts-demo-vsvc2']);
+    for (const p of result.value) {
       expect(p.changed).toBe(true);
       expect(p.routes.map((r) => [r.section, r.stable, r.canary])).toEqual([
         ['http', 95, 5],
@@ -65,13 +65,13 @@ describe('plan on the seed', () => {
     const result = plan(rollout, services, 5);
     if (!result.ok) throw new Error('plan failed');
     const expected = readDocuments('test/fixtures/seed/expected-weight-5.yaml');
-    expect(result.plans.map((p) => p.result)).toEqual(expected);
+    expect(result.value.map((p) => p.result)).toEqual(expected);
   });
 
   it('produces a patch that turns the input into the result, guarded by test ops', () => {
     const result = plan(rollout, services, 5);
     if (!result.ok) throw new Error('plan failed');
-    const [first] = result.plans;
+    const [first] = result.value;
     if (!first) throw new Error('no plan');
     expect(first.patch.slice(0, 6)).toEqual([
       {
@@ -99,14 +99,14 @@ describe('plan on the seed', () => {
     const routes = moved.spec.http?.[0]?.route ?? [];
     (routes[0] as { weight?: number }).weight = 80;
     (routes[1] as { weight?: number }).weight = 20;
-    expect(() => applyPatch(moved, result.plans[0]!.patch)).toThrow(
+    expect(() => applyPatch(moved, result.value[0]!.patch)).toThrow(
       'test failed at /spec/http/0/route/0/weight',
     );
   });
 
   it('does not write when nothing changes', () => {
     const result = plan(rollout, services, 0);
-    expect(result.ok && result.plans.map((p) => [p.changed, p.patch])).toEqual([
+    expect(result.ok && result.value.map((p) => [p.changed, p.patch])).toEqual([
       [false, []],
       [false, []],
     ]);
@@ -132,7 +132,7 @@ describe('plan on the seed', () => {
 
   it('reads the weights back', () => {
     const result = readWeights(rollout, rollout.canary.virtualServices[0]!, services[0]!);
-    expect(result.ok && result.routes.map((r) => r.stable)).toEqual([100, 100, 100]);
+    expect(result.ok && result.value.map((r) => r.stable)).toEqual([100, 100, 100]);
   });
 });
 
@@ -169,7 +169,7 @@ describe('HTTP routes', () => {
       [vs('vs', { http: [{ name: 'x', route: route([STABLE, 100], [CANARY, 0]) }] })],
       30,
     );
-    expect(result.ok && result.plans[0]?.routes).toEqual([
+    expect(result.ok && result.value[0]?.routes).toEqual([
       { section: 'http', index: 0, name: 'x', stable: 70, canary: 30 },
     ]);
   });
@@ -197,7 +197,7 @@ describe('HTTP routes', () => {
       ],
       20,
     );
-    expect(result.ok && result.plans[0]?.routes[0]).toMatchObject({ stable: 80, canary: 20 });
+    expect(result.ok && result.value[0]?.routes[0]).toMatchObject({ stable: 80, canary: 20 });
     const otherNamespace = errorsOf(single(), [
       vs('vs', { http: [{ route: route([`${STABLE}.prod`, 100], [`${CANARY}.prod`, 0]) }] }),
     ]);
@@ -208,11 +208,11 @@ describe('HTTP routes', () => {
     const service = vs('vs', { http: [{ route: route([STABLE, undefined], [CANARY, undefined]) }] });
     const result = plan(single(), [service], 10);
     if (!result.ok) throw new Error('plan failed');
-    expect(result.plans[0]?.patch.filter((op) => op.op !== 'test')).toEqual([
+    expect(result.value[0]?.patch.filter((op) => op.op !== 'test')).toEqual([
       { op: 'add', path: '/spec/http/0/route/0/weight', value: 90 },
       { op: 'add', path: '/spec/http/0/route/1/weight', value: 10 },
     ]);
-    expect(applyPatch(service, result.plans[0]!.patch)).toEqual(result.plans[0]!.result);
+    expect(applyPatch(service, result.value[0]!.patch)).toEqual(result.value[0]!.result);
   });
 
   it('leaves a zero-weight third destination alone and rejects a weighted one', () => {
@@ -221,7 +221,7 @@ describe('HTTP routes', () => {
       [vs('vs', { http: [{ route: route([STABLE, 100], ['mirror', 0], [CANARY, 0]) }] })],
       40,
     );
-    expect(ok.ok && ok.plans[0]?.result.spec.http?.[0]?.route?.map((d) => d.weight)).toEqual([60, 0, 40]);
+    expect(ok.ok && ok.value[0]?.result.spec.http?.[0]?.route?.map((d) => d.weight)).toEqual([60, 0, 40]);
     const errors = errorsOf(single(), [
       vs('vs', { http: [{ route: route([STABLE, 80], ['legacy', 20], [CANARY, 0]) }] }),
     ]);
@@ -248,7 +248,7 @@ describe('HTTP routes', () => {
     const expected = structuredClone(service);
     expected.spec.http![0]!.route![0]!.weight = 75;
     expected.spec.http![0]!.route![1]!.weight = 25;
-    expect(result.ok && result.plans[0]?.result).toEqual(expected);
+    expect(result.ok && result.value[0]?.result).toEqual(expected);
   });
 });
 
@@ -265,13 +265,13 @@ describe('TLS and TCP routes', () => {
   it('matches the exact set of SNI hosts in any order, and every route that matches', () => {
     const service = vs('vs', { tls: [tls(443, ['b', 'a']), tls(443, ['a']), tls(443, ['a', 'b'])] });
     const result = plan(single({ tlsRoutes: [{ port: 443, sniHosts: ['a', 'b'] }] }), [service], 10);
-    expect(result.ok && result.plans[0]?.routes.map((r) => r.index)).toEqual([0, 2]);
+    expect(result.ok && result.value[0]?.routes.map((r) => r.index)).toEqual([0, 2]);
   });
 
   it('needs the port to match, a missing port only matching routes without one', () => {
     const service = vs('vs', { tls: [tls(443, ['a']), tls(undefined, ['a'])] });
     const withoutPort = plan(single({ tlsRoutes: [{ sniHosts: ['a'] }] }), [service], 10);
-    expect(withoutPort.ok && withoutPort.plans[0]?.routes.map((r) => r.index)).toEqual([1]);
+    expect(withoutPort.ok && withoutPort.value[0]?.routes.map((r) => r.index)).toEqual([1]);
     const errors = errorsOf(single({ tlsRoutes: [{ port: 8443, sniHosts: ['a'] }] }), [service]);
     expect(errors[0]).toContain(ROUTE_MESSAGES.noTls);
   });
@@ -337,7 +337,7 @@ describe('plan on manifests', () => {
     expect(fromManifest).toEqual(plan(rollout, services, 5));
     const argo = plan(readDocuments('test/fixtures/seed/rollout.yaml')[0], services, 5);
     expect(argo.ok).toBe(false);
-    expect(!argo.ok && formatPlanError(argo.errors[0]!)).toContain(
+    expect(!argo.ok && formatPlanError(argo.error[0]!)).toContain(
       'No matching TLS routes found in the defined Virtual Service.',
     );
   });
@@ -349,6 +349,6 @@ describe('plan on manifests', () => {
       5,
     );
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.errors[0]?.message).toBe('spec.strategy: is required');
+    expect(!result.ok && result.error[0]?.message).toBe('spec.strategy: is required');
   });
 });

@@ -19,11 +19,11 @@ export interface LintReport {
 
 export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile[]): LintReport {
   const loaded = loadManifests(rolloutFiles, virtualServiceFiles, { templates: true });
-  if (!loaded.ok) return { ok: false, lines: loaded.errors };
+  if (!loaded.ok) return { ok: false, lines: loaded.error };
   const lines: string[] = [];
   let ok = true;
   const templates: AnalysisTemplate[] = [];
-  for (const { source, document } of loaded.analysisTemplates) {
+  for (const { source, document } of loaded.value.analysisTemplates) {
     const parsed = parseAnalysisTemplate(document);
     if (!parsed.ok) {
       ok = false;
@@ -35,20 +35,20 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
     lines.push(...templateWarnings(parsed.value).map((warning) => `${label}: warning: ${warning}`));
     lines.push(`${label}: OK, ${parsed.value.metrics.length} metric(s)`);
   }
-  for (const { source, document } of loaded.rollouts) {
+  for (const { source, document } of loaded.value.rollouts) {
     const label = `${source}: ${rolloutLabel(document)}`;
     const parsed = parseForLint(document);
     if (!parsed.ok) {
       ok = false;
-      lines.push(...parsed.errors.map((error) => `${label}: ${error}`));
+      lines.push(...parsed.error.map((error) => `${label}: ${error}`));
       continue;
     }
     if (virtualServiceFiles.length > 0) {
       // Weight 0 exercises every reference exactly as a step would, whatever the weight.
-      const planned = plan(parsed.value, loaded.virtualServices, 0);
+      const planned = plan(parsed.value, loaded.value.virtualServices, 0);
       if (!planned.ok) {
         ok = false;
-        lines.push(...planned.errors.map((error) => `${label}: ${formatPlanError(error)}`));
+        lines.push(...planned.error.map((error) => `${label}: ${formatPlanError(error)}`));
         continue;
       }
     }
@@ -66,7 +66,7 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
         : '';
     lines.push(`${label}: OK${refs}${scope}`);
     if (virtualServiceFiles.length > 0)
-      lines.push(...managedRouteNotes(parsed.value, loaded.virtualServices, label));
+      lines.push(...managedRouteNotes(parsed.value, loaded.value.virtualServices, label));
   }
   return { ok, lines };
 }

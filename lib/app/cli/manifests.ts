@@ -1,4 +1,5 @@
 /** Splits parsed manifest documents into Rollouts and VirtualServices, with where each came from. */
+import type { Result } from '../../core/result.js';
 import {
   parseRollout,
   parseTrafficSpec,
@@ -21,15 +22,15 @@ export interface RolloutDocument {
   document: unknown;
 }
 
-export type Loaded =
-  | {
-      ok: true;
-      rollouts: RolloutDocument[];
-      virtualServices: VirtualService[];
-      /** AnalysisTemplates and ClusterAnalysisTemplates, when asked for. */
-      analysisTemplates: RolloutDocument[];
-    }
-  | { ok: false; errors: string[] };
+export type Loaded = Result<
+  {
+    rollouts: RolloutDocument[];
+    virtualServices: VirtualService[];
+    /** AnalysisTemplates and ClusterAnalysisTemplates, when asked for. */
+    analysisTemplates: RolloutDocument[];
+  },
+  string[]
+>;
 
 /** With `templates`, the -f files may hold AnalysisTemplates beside (or instead of) Rollouts. */
 export function loadManifests(
@@ -43,9 +44,9 @@ export function loadManifests(
   const virtualServices: VirtualService[] = [];
   for (const file of rolloutFiles) {
     const parsed = parseYamlDocuments(file.text, file.path);
-    if (!parsed.ok) errors.push(...parsed.errors);
+    if (!parsed.ok) errors.push(...parsed.error);
     else
-      for (const document of parsed.documents) {
+      for (const document of parsed.value) {
         const kind = kindOf(document);
         if (kind === 'Rollout') rollouts.push({ source: file.path, document });
         else if (options.templates && isAnalysisTemplateKind(kind))
@@ -55,10 +56,10 @@ export function loadManifests(
   for (const file of virtualServiceFiles) {
     const parsed = parseYamlDocuments(file.text, file.path);
     if (!parsed.ok) {
-      errors.push(...parsed.errors);
+      errors.push(...parsed.error);
       continue;
     }
-    const found = parsed.documents.filter(isVirtualService);
+    const found = parsed.value.filter(isVirtualService);
     if (found.length === 0) errors.push(`${file.path}: no VirtualService in this file`);
     virtualServices.push(...found);
   }
@@ -68,7 +69,9 @@ export function loadManifests(
       : 'no Rollout found (kind: Rollout)';
     errors.push(`${rolloutFiles.map((file) => file.path).join(', ')}: ${wanted}`);
   }
-  return errors.length ? { ok: false, errors } : { ok: true, rollouts, virtualServices, analysisTemplates };
+  return errors.length
+    ? { ok: false, error: errors }
+    : { ok: true, value: { rollouts, virtualServices, analysisTemplates } };
 }
 
 /** Argo Rollouts' own manifests carry no workload block: only their canary block can be checked. */

@@ -2,6 +2,7 @@
  * `rollouts preview`: the VirtualServices as the Rollout would leave them, at a canary weight
  * (`--weight N`) or once steps 1..N have run (`--step N`: managed routes and weights).
  */
+import type { Result } from '../../core/result.js';
 import { stringify } from 'yaml';
 import { routesAfterSteps } from '../../core/engine/managed-routes.js';
 import { planTraffic } from '../../core/istio/traffic.js';
@@ -11,7 +12,7 @@ import type { VirtualService } from '../../core/model/virtualservice.js';
 import { loadManifests, rolloutLabel, type SourceFile } from './manifests.js';
 
 export type OutputFormat = 'yaml' | 'json';
-export type PreviewResult = { ok: true; output: string } | { ok: false; errors: string[] };
+export type PreviewResult = Result<string, string[]>;
 /** `step` is 1-based, as `rollouts get` numbers steps. */
 export type PreviewPoint = { weight: number } | { step: number };
 
@@ -23,30 +24,30 @@ export function preview(
 ): PreviewResult {
   const loaded = loadManifests([rolloutFile], virtualServiceFiles);
   if (!loaded.ok) return loaded;
-  if (loaded.rollouts.length > 1) {
+  if (loaded.value.rollouts.length > 1) {
     return {
       ok: false,
-      errors: [`${rolloutFile.path}: found ${loaded.rollouts.length} Rollouts; preview takes one`],
+      error: [`${rolloutFile.path}: found ${loaded.value.rollouts.length} Rollouts; preview takes one`],
     };
   }
-  const { document } = loaded.rollouts[0] as { document: unknown };
+  const { document } = loaded.value.rollouts[0] as { document: unknown };
   const label = `${rolloutFile.path}: ${rolloutLabel(document)}`;
   const spec = parseTrafficSpec(document);
-  if (!spec.ok) return { ok: false, errors: spec.errors.map((error) => `${label}: ${error}`) };
+  if (!spec.ok) return { ok: false, error: spec.error.map((error) => `${label}: ${error}`) };
   const planned =
     'step' in at
-      ? afterSteps(spec.value, loaded.virtualServices, at.step)
-      : atWeight(spec.value, loaded.virtualServices, at.weight);
-  if (!planned.ok) return { ok: false, errors: planned.errors.map((error) => `${label}: ${error}`) };
-  return { ok: true, output: render(planned.value, format) };
+      ? afterSteps(spec.value, loaded.value.virtualServices, at.step)
+      : atWeight(spec.value, loaded.value.virtualServices, at.weight);
+  if (!planned.ok) return { ok: false, error: planned.error.map((error) => `${label}: ${error}`) };
+  return { ok: true, value: render(planned.value, format) };
 }
 
-type Planned = { ok: true; value: VirtualService[] } | { ok: false; errors: string[] };
+type Planned = Result<VirtualService[], string[]>;
 
 function atWeight(spec: TrafficSpec, virtualServices: VirtualService[], weight: number): Planned {
   const planned = plan(spec, virtualServices, weight);
-  if (!planned.ok) return { ok: false, errors: planned.errors.map(formatPlanError) };
-  return { ok: true, value: planned.plans.map((p) => p.result) };
+  if (!planned.ok) return { ok: false, error: planned.error.map(formatPlanError) };
+  return { ok: true, value: planned.value.map((p) => p.result) };
 }
 
 /**
@@ -59,7 +60,7 @@ function afterSteps(spec: TrafficSpec, virtualServices: VirtualService[], step: 
   if (!Number.isInteger(step) || step < 1 || step > steps.length) {
     return {
       ok: false,
-      errors: [`--step must be a step number from 1 to ${steps.length}, found ${step}`],
+      error: [`--step must be a step number from 1 to ${steps.length}, found ${step}`],
     };
   }
   const errors: PlanError[] = [];
@@ -73,15 +74,15 @@ function afterSteps(spec: TrafficSpec, virtualServices: VirtualService[], step: 
       const planned = planTraffic(spec, ref, current, weight, routes);
       if (!planned.ok) {
         errors.push(
-          ...planned.errors.map((error) => ({ ...error, message: `step ${index}: ${error.message}` })),
+          ...planned.error.map((error) => ({ ...error, message: `step ${index}: ${error.message}` })),
         );
         break;
       }
-      current = planned.plan.result;
+      current = planned.value.result;
     }
     return current as VirtualService;
   });
-  return errors.length ? { ok: false, errors: errors.map(formatPlanError) } : { ok: true, value };
+  return errors.length ? { ok: false, error: errors.map(formatPlanError) } : { ok: true, value };
 }
 
 export function render(objects: VirtualService[], format: OutputFormat): string {

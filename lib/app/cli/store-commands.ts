@@ -29,20 +29,20 @@ export async function applyFiles(
   now: number,
 ): Promise<CommandOutput> {
   const loaded = loadManifests(files, [], { templates: true });
-  if (!loaded.ok) return { ok: false, stderr: `${loaded.errors.join('\n')}\nnothing applied\n` };
+  if (!loaded.ok) return { ok: false, stderr: `${loaded.error.join('\n')}\nnothing applied\n` };
   const errors: string[] = [];
   const templates = [];
-  for (const { source, document } of loaded.analysisTemplates) {
+  for (const { source, document } of loaded.value.analysisTemplates) {
     const template = parseAnalysisTemplate(document);
     if (!template.ok) errors.push(...template.error.map((error) => `${source}: ${error}`));
     else templates.push({ template: template.value, document });
   }
   const rollouts = [];
-  for (const { source, document } of loaded.rollouts) {
+  for (const { source, document } of loaded.value.rollouts) {
     const rollout = parseRollout(document);
     const scope =
       rollout.ok && connection.registry ? checkScope(rollout.value, connection.registry) : undefined;
-    if (!rollout.ok) errors.push(...rollout.errors.map((error) => `${source}: ${error}`));
+    if (!rollout.ok) errors.push(...rollout.error.map((error) => `${source}: ${error}`));
     else if (scope && !scope.ok) errors.push(...scope.error.map((error) => `${source}: ${error}`));
     else rollouts.push(rollout.value);
   }
@@ -168,7 +168,7 @@ export async function liveWeights(connection: Connection, stored: StoredRollout)
       const read = readWeights(stored.rollout, ref, vs);
       result.push({
         ref: formatRef(ref),
-        routes: read.ok ? read.routes : [],
+        routes: read.ok ? read.value : [],
         managedRoutes: readManagedRoutes(stored.rollout, vs),
       });
     }

@@ -315,7 +315,7 @@ async function observe(cluster: ClusterPort, stored: StoredRollout): Promise<Obs
   for (const ref of rollout.canary.virtualServices)
     virtualServices.set(formatRef(ref), await cluster.virtualServices.get(ref));
   const planned = plan(rollout, [...virtualServices.values()], status.weight);
-  if (!planned.ok) throw new InvalidReferenceError(planned.errors.map(formatPlanError));
+  if (!planned.ok) throw new InvalidReferenceError(planned.error.map(formatPlanError));
   return { stable, canary, virtualServices };
 }
 

@@ -39,13 +39,13 @@ export async function setCanaryWeight(
       const current = known.get(name) ?? (await router.get(ref));
       known.set(name, current);
       const planned = planTraffic(spec, ref, current, weight, routes);
-      if (!planned.ok) throw new InvalidReferenceError(planned.errors.map(formatPlanError));
-      if (!planned.plan.changed) {
+      if (!planned.ok) throw new InvalidReferenceError(planned.error.map(formatPlanError));
+      if (!planned.value.changed) {
         writes.push({ ref, patched: false, attempts: attempt });
         break;
       }
       await beforeWrite();
-      const applied = await router.apply(ref, planned.plan.patch);
+      const applied = await router.apply(ref, planned.value.patch);
       if (applied.ok) {
         known.set(name, applied.value);
         writes.push({ ref, patched: true, attempts: attempt });

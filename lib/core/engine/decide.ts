@@ -148,7 +148,7 @@ export function decide(
   const current = status ?? initialStatus();
   const parsed = asRollout(rollout);
   if (!parsed.ok)
-    return { status: markInvalidSpec(current, parsed.errors.join('; ')), actions: [], wakeAt: null };
+    return { status: markInvalidSpec(current, parsed.error.join('; ')), actions: [], wakeAt: null };
   const pass = new Pass(
     parsed.value,
     current,

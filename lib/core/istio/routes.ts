@@ -2,6 +2,7 @@
  * Which routes of a VirtualService a Rollout manages, by Argo Rollouts' rules: HTTP routes by
  * name, TLS/TCP routes by an exact port and SNI-host match, and a lone route when none is named.
  */
+import type { Result } from '../result.js';
 import type { TrafficSpec, VirtualServiceRef, TlsRouteMatch } from '../model/rollout.js';
 import type { L4Match, Route, RouteDestination, VirtualService } from '../model/virtualservice.js';
 
@@ -33,7 +34,7 @@ export interface RouteProblem {
   message: string;
 }
 
-export type Selection = { ok: true; routes: ManagedRoute[] } | { ok: false; problems: RouteProblem[] };
+export type Selection = Result<ManagedRoute[], RouteProblem[]>;
 
 export function describeRoute(section: Section, index: number, route: Route | undefined): string {
   const position = `spec.${section}[${index}]`;
@@ -61,7 +62,7 @@ export function selectManagedRoutes(
       else problems.push({ route: describeRoute(section, index, route), message: located.message });
     }
   }
-  return problems.length ? { ok: false, problems } : { ok: true, routes };
+  return problems.length ? { ok: false, error: problems } : { ok: true, value: routes };
 }
 
 type Indexes = { ok: true; value: number[] } | { ok: false; message: string };

@@ -2,6 +2,7 @@
  * Everything the Rollout writes into one VirtualService in one guarded patch: the weights first,
  * then the managed routes, planned against the weights as they will be (a mirror route carries them).
  */
+import type { Result } from '../result.js';
 import type { TrafficSpec, VirtualServiceRef } from '../model/rollout.js';
 import type { RouteStep } from '../model/route-steps.js';
 import type { VirtualService } from '../model/virtualservice.js';
@@ -18,13 +19,13 @@ export function planTraffic(
   vs: VirtualService | undefined,
   weight: number,
   routes: readonly RouteStep[] | undefined,
-): { ok: true; plan: VirtualServicePlan } | { ok: false; errors: PlanError[] } {
+): Result<VirtualServicePlan, PlanError[]> {
   const weighted = planOne(spec, ref, vs, weight);
   if (!weighted.ok || routes === undefined) return weighted;
-  const managed = planManagedRoutes(spec, ref, weighted.plan.result, routes);
-  const patch = [...weighted.plan.patch, ...managed.patch];
+  const managed = planManagedRoutes(spec, ref, weighted.value.result, routes);
+  const patch = [...weighted.value.patch, ...managed.patch];
   return {
     ok: true,
-    plan: { ...weighted.plan, patch, result: managed.result, changed: patch.length > 0 },
+    value: { ...weighted.value, patch, result: managed.result, changed: patch.length > 0 },
   };
 }

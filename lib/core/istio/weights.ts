@@ -3,6 +3,7 @@
  * are, and a canary weight, say exactly what to write. Pure: the Kubernetes adapter and
  * `rollouts preview` both act on its answer.
  */
+import type { Result } from '../result.js';
 import { asTrafficSpec, type TrafficSpec, type VirtualServiceRef } from '../model/rollout.js';
 import { formatRef, type ObjectRef } from '../model/references.js';
 import type { RouteDestination, VirtualService } from '../model/virtualservice.js';
@@ -41,7 +42,7 @@ export interface PlanError extends RouteProblem {
   virtualService: string;
 }
 
-export type PlanResult = { ok: true; plans: VirtualServicePlan[] } | { ok: false; errors: PlanError[] };
+export type PlanResult = Result<VirtualServicePlan[], PlanError[]>;
 
 export function formatPlanError(error: PlanError): string {
   const where = error.route
@@ -70,13 +71,13 @@ export function plan(
   if (!parsed.ok)
     return {
       ok: false,
-      errors: parsed.errors.map((message) => ({ virtualService: '(none: the Rollout is invalid)', message })),
+      error: parsed.error.map((message) => ({ virtualService: '(none: the Rollout is invalid)', message })),
     };
   const spec = parsed.value;
   if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
     return {
       ok: false,
-      errors: [
+      error: [
         {
           virtualService: '(all)',
           message: `canary weight must be a whole number from 0 to 100, found ${weight}`,
@@ -88,10 +89,10 @@ export function plan(
   const errors: PlanError[] = [];
   for (const ref of spec.canary.virtualServices) {
     const planned = planOne(spec, ref, findVirtualService(virtualServices, ref, spec.namespace), weight);
-    if (planned.ok) plans.push(planned.plan);
-    else errors.push(...planned.errors);
+    if (planned.ok) plans.push(planned.value);
+    else errors.push(...planned.error);
   }
-  return errors.length ? { ok: false, errors } : { ok: true, plans };
+  return errors.length ? { ok: false, error: errors } : { ok: true, value: plans };
 }
 
 /** Plans one VirtualService: what a retry after a conflict re-runs against a fresh read. */
@@ -100,24 +101,24 @@ export function planOne(
   ref: VirtualServiceRef,
   vs: VirtualService | undefined,
   weight: number,
-): { ok: true; plan: VirtualServicePlan } | { ok: false; errors: PlanError[] } {
+): Result<VirtualServicePlan, PlanError[]> {
   const name = formatRef(ref);
   if (!vs) {
     return {
       ok: false,
-      errors: [
+      error: [
         { virtualService: name, message: `VirtualService not found (referenced as '${ref.reference}')` },
       ],
     };
   }
   const selection = selectManagedRoutes(spec, ref, vs);
   if (!selection.ok)
-    return { ok: false, errors: selection.problems.map((problem) => ({ virtualService: name, ...problem })) };
+    return { ok: false, error: selection.error.map((problem) => ({ virtualService: name, ...problem })) };
 
   const result = structuredClone(vs);
   const patch: JsonPatchOperation[] = [];
   const desired = { stable: 100 - weight, canary: weight };
-  for (const managed of selection.routes) {
+  for (const managed of selection.value) {
     const destinations = result.spec[managed.section]?.[managed.index]?.route as RouteDestination[];
     for (const role of ['stable', 'canary'] as const) {
       const position = managed[role];
@@ -135,12 +136,12 @@ export function planOne(
       entry.weight = desired[role];
     }
   }
-  const routes = selection.routes.map((managed) => weightsOf(result, managed));
+  const routes = selection.value.map((managed) => weightsOf(result, managed));
   const unbalanced = routes.find((route) => sumOfWeights(result, route) !== 100);
   if (unbalanced) {
     return {
       ok: false,
-      errors: [
+      error: [
         {
           virtualService: name,
           route: describeRoute(
@@ -155,7 +156,7 @@ export function planOne(
   }
   return {
     ok: true,
-    plan: {
+    value: {
       ref: { namespace: ref.namespace, name: ref.name },
       patch,
       result,
@@ -170,15 +171,15 @@ export function readWeights(
   spec: TrafficSpec,
   ref: VirtualServiceRef,
   vs: VirtualService,
-): { ok: true; routes: RouteWeights[] } | { ok: false; errors: PlanError[] } {
+): Result<RouteWeights[], PlanError[]> {
   const selection = selectManagedRoutes(spec, ref, vs);
   if (!selection.ok) {
     return {
       ok: false,
-      errors: selection.problems.map((problem) => ({ virtualService: formatRef(ref), ...problem })),
+      error: selection.error.map((problem) => ({ virtualService: formatRef(ref), ...problem })),
     };
   }
-  return { ok: true, routes: selection.routes.map((managed) => weightsOf(vs, managed)) };
+  return { ok: true, value: selection.value.map((managed) => weightsOf(vs, managed)) };
 }
 
 function weightsOf(vs: VirtualService, managed: ManagedRoute): RouteWeights {

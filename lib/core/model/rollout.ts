@@ -2,6 +2,7 @@
  * The Rollout resource: Argo Rollouts' canary block (same names, same meaning) plus where the
  * workload lives. Parsing yields a normalised Rollout or every problem, each with its field path.
  */
+import type { Result } from '../result.js';
 import { z } from 'zod';
 import { readManifestField, STATUS_FIELD_PATHS } from '../analysis/args.js';
 import {
@@ -116,7 +117,8 @@ export interface Rollout extends TrafficSpec {
   progressDeadlineSeconds: number;
 }
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+/** A spec parsed, or every problem in it, each with its field path. */
+export type ParseResult<T> = Result<T, string[]>;
 
 const name = z.string().trim().min(1, 'must not be empty');
 const port = z.number().int().min(1).max(65535);
@@ -205,8 +207,7 @@ const makeStepSchema = (neutral: readonly string[]) =>
         });
       } else if ('duration' in pause) {
         const parsed = parseDurationSeconds((pause as { duration: unknown }).duration);
-        if (!parsed.ok)
-          ctx.addIssue({ code: 'custom', path: ['pause', 'duration'], message: parsed.message });
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['pause', 'duration'], message: parsed.error });
       }
     }
   });
@@ -365,7 +366,7 @@ type CanaryInput = z.infer<typeof canarySchema>;
 /** For `preview`: only metadata and spec.strategy.canary are read. */
 export function parseTrafficSpec(document: unknown): ParseResult<TrafficSpec> {
   const parsed = trafficSpecSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: formatIssueList(parsed.error) };
+  if (!parsed.success) return { ok: false, error: formatIssueList(parsed.error) };
   const { metadata, spec } = parsed.data;
   return finish(
     {
@@ -380,12 +381,12 @@ export function parseTrafficSpec(document: unknown): ParseResult<TrafficSpec> {
 /** For `apply` and `lint`: the whole Rollout. */
 export function parseRollout(document: unknown): ParseResult<Rollout> {
   const parsed = rolloutSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: formatIssueList(parsed.error) };
+  if (!parsed.success) return { ok: false, error: formatIssueList(parsed.error) };
   const { metadata, spec } = parsed.data;
   if (spec.workload.stableDeployment === spec.workload.canaryDeployment) {
     return {
       ok: false,
-      errors: [
+      error: [
         `spec.workload.canaryDeployment: the stable and canary Deployments must differ, both are '${spec.workload.stableDeployment}'`,
       ],
     };
@@ -421,7 +422,7 @@ function finish<T extends TrafficSpec>(value: T, document: unknown): ParseResult
     seen.set(key, `virtualServices[${seen.size}] '${vs.reference}'`);
   });
   const canary = readManifestArgs(value.canary, document, errors);
-  return errors.length ? { ok: false, errors } : { ok: true, value: { ...value, canary } };
+  return errors.length ? { ok: false, error: errors } : { ok: true, value: { ...value, canary } };
 }
 
 /** Analysis args whose fieldRef reads the manifest (metadata.*, spec.*) take their value now, as Argo reads them at run creation from the same spec. */
@@ -513,7 +514,7 @@ function normaliseStep(step: Record<string, unknown>): TrafficStep {
   const pause = (step.pause ?? {}) as { duration?: unknown };
   if (pause.duration === undefined) return { pause: {} };
   const parsed = parseDurationSeconds(pause.duration);
-  return { pause: parsed.ok ? { durationSeconds: parsed.seconds } : {} };
+  return { pause: parsed.ok ? { durationSeconds: parsed.value } : {} };
 }
 
 function isNormalised(value: unknown): value is TrafficSpec {

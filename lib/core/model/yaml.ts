@@ -1,7 +1,8 @@
 /** Reads YAML text with one or several documents into plain objects, failing with the document and line. */
+import type { Result } from '../result.js';
 import { parseAllDocuments } from 'yaml';
 
-export type DocumentsResult = { ok: true; documents: unknown[] } | { ok: false; errors: string[] };
+export type DocumentsResult = Result<unknown[], string[]>;
 
 export function parseYamlDocuments(text: string, source: string): DocumentsResult {
   const errors: string[] = [];
@@ -16,7 +17,7 @@ export function parseYamlDocuments(text: string, source: string): DocumentsResul
     const value: unknown = document.toJS();
     if (value !== null && value !== undefined) documents.push(value);
   });
-  return errors.length ? { ok: false, errors } : { ok: true, documents };
+  return errors.length ? { ok: false, error: errors } : { ok: true, value: documents };
 }
 
 export function kindOf(document: unknown): string | undefined {
