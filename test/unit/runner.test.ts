@@ -204,7 +204,16 @@ describe('a runner pass on the in-memory ports', () => {
     );
   });
 
-  it('renews its lease before each cluster write, so a slow pass keeps the Rollout', async () => {
+  it('writes without a store round trip while three quarters of its lease remain', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    w.cluster.onRequest = () => void w.advance(1000);
+    expect(await processRollout(w.deps, w.key)).toMatchObject({ result: 'done' });
+    expect(w.cluster.writes().length).toBeGreaterThan(0);
+    expect(w.store.calls.filter((c) => c.method === 'renewLease')).toEqual([]);
+  });
+
+  it('renews its lease before a cluster write once a quarter of it has run, so a slow pass keeps the Rollout', async () => {
     const w = world();
     await w.setImage(YELLOW);
     w.cluster.onRequest = (request) => {
