@@ -121,6 +121,18 @@ describe('a runner pass on the in-memory ports', () => {
     expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: saved?.dueAt, now: T0 }]);
   });
 
+  it('times a wake-up from the instant it is scheduled, so a slow pass does not end a pause late', async () => {
+    const w = world((doc) => (doc.spec.strategy.canary.steps = [{ pause: { duration: '10s' } }]));
+    await w.setImage(YELLOW);
+    w.cluster.onRequest = () => void w.advance(100);
+    await processRollout(w.deps, w.key);
+    const saved = w.store.get(w.key);
+    // The pause began at the pass's start; the pass then took its time before scheduling.
+    expect(saved?.status.pauseUntil).toBe(new Date(T0 + 10_000).toISOString());
+    expect(w.now()).toBeGreaterThan(T0);
+    expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: T0 + 10_000, now: w.now() }]);
+  });
+
   it('publishes nothing when the status was never saved; only the retry is scheduled', async () => {
     const w = world();
     await w.setImage(YELLOW);
