@@ -7,7 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../../core/model/issues.js';
 import { err, ok, type Result } from '../../core/result.js';
@@ -143,6 +142,8 @@ export function staticAuth(credentials: StaticCredentials): KubeAuth {
 
 /** The kubeconfig at `path`, context `context` (default: its current context). */
 export async function kubeconfigFileAuth(path: string, context?: string): Promise<KubeAuth> {
+  // The YAML parser loads with the first cluster reached: a command that never reaches one skips it.
+  const { parse } = await import('yaml');
   let document: unknown;
   try {
     document = parse(readFileSync(path, 'utf8'));
