@@ -170,6 +170,9 @@ describe('kubeconfig contexts read without the Kubernetes client library', () =>
       ok: false,
       error: expect.stringMatching(/^not a kubeconfig: clusters: /),
     });
+    const broken = join(mkdtempSync(join(tmpdir(), 'kubeconfig-')), 'kubeconfig');
+    writeFileSync(broken, 'clusters: [\n  - name: a\n');
+    await expect(kubeconfigFileAuth(broken)).rejects.toThrow(`kubeconfig ${broken}: document 1, line`);
     await expect(kubeconfigFileAuth('/nonexistent/kubeconfig')).rejects.toThrow(
       /^kubeconfig \/nonexistent\/kubeconfig: ENOENT/,
     );

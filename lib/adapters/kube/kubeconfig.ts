@@ -142,14 +142,17 @@ export function staticAuth(credentials: StaticCredentials): KubeAuth {
 
 /** The kubeconfig at `path`, context `context` (default: its current context). */
 export async function kubeconfigFileAuth(path: string, context?: string): Promise<KubeAuth> {
-  // The YAML parser loads with the first cluster reached: a command that never reaches one skips it.
-  const { parse } = await import('yaml');
-  let document: unknown;
+  // The YAML reader loads with the first cluster reached: a command that never reaches one skips it.
+  const { parseYamlDocuments } = await import('../../core/model/yaml.js');
+  let text: string;
   try {
-    document = parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new Error(`kubeconfig ${path}: ${(error as Error).message}`);
   }
+  const parsed = parseYamlDocuments(text, `kubeconfig ${path}`);
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  const document = parsed.documents[0];
   const resolved = resolveContext(document, dirname(path), context);
   if (!resolved.ok) throw new Error(`kubeconfig ${path}: ${resolved.error}`);
   if (resolved.value !== 'dynamic') return staticAuth(resolved.value);
