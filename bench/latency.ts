@@ -7,7 +7,7 @@
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { runnerRbac } from '../lib/core/model/runner-access.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -248,32 +248,30 @@ async function cliStart(sandbox: LatencySandbox, repeats: number) {
   return results;
 }
 
-/** DynamoDB requests and CPU of this process while a local runner loop sits idle. */
+/** DynamoDB requests and CPU of an idle local runner, in a process of its own (bench/idle-runner.ts). */
 async function idle(sandbox: LatencySandbox, seconds: number) {
-  let requests = 0;
-  const client = dynamo(sandbox.dynamoEndpoint, () => requests++);
+  const client = dynamo(sandbox.dynamoEndpoint);
   await client.send(new CreateTableCommand(createTableInput('latency-idle')));
-  const loop = startRunnerLoop(
-    new RolloutStore(client, 'latency-idle'),
-    new ClusterConnections([
-      {
-        name: 'default',
-        namespaces: ['default'],
-        kubeconfig: { path: sandbox.proxiedKubeconfig, context: 'runner' },
-      },
-    ]),
-  );
-  await loop.settled();
-  requests = 0;
-  const cpu = process.cpuUsage();
-  await sleep(seconds * 1000);
-  const used = process.cpuUsage(cpu);
-  await loop.stop();
+  const input = JSON.stringify({
+    endpoint: sandbox.dynamoEndpoint,
+    table: 'latency-idle',
+    kubeconfig: sandbox.proxiedKubeconfig,
+    seconds,
+  });
+  // Not spawnSync: this process serves the proxy the runner's kubeconfig points at.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/idle-runner.ts'), input], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += String(chunk)));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`bench/idle-runner.ts exited ${code}`);
+  const measured = JSON.parse(output) as { dynamoRequests: number; cpuSeconds: number };
   const perMinute = 60 / seconds;
   return {
     seconds,
-    dynamoRequestsPerMinute: requests * perMinute,
-    cpuSecondsPerMinute: ((used.user + used.system) / 1e6) * perMinute,
+    dynamoRequestsPerMinute: measured.dynamoRequests * perMinute,
+    cpuSecondsPerMinute: measured.cpuSeconds * perMinute,
   };
 }
 

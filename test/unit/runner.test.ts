@@ -121,6 +121,48 @@ describe('a runner pass on the in-memory ports', () => {
     expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: saved?.dueAt, now: T0 }]);
   });
 
+  it('times a wake-up from the instant it is scheduled, so a slow pass does not end a pause late', async () => {
+    const w = world((doc) => (doc.spec.strategy.canary.steps = [{ pause: { duration: '10s' } }]));
+    await w.setImage(YELLOW);
+    w.cluster.onRequest = () => void w.advance(100);
+    await processRollout(w.deps, w.key);
+    const saved = w.store.get(w.key);
+    // The pause began at the pass's start; the pass then took its time before scheduling.
+    expect(saved?.status.pauseUntil).toBe(new Date(T0 + 10_000).toISOString());
+    expect(w.now()).toBeGreaterThan(T0);
+    expect(w.wakeups.scheduled).toEqual([{ key: w.key, at: T0 + 10_000, now: w.now() }]);
+  });
+
+  it('watches the pods it waits for from before its save, and ends that watch when the save loses', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    const order: string[] = [];
+    w.deps.watchSeconds = 30;
+    w.cluster.deployments.waitFor = async (_ns, name, _after, _container, _seconds, _ready, signal) => {
+      order.push(`watch ${name}`);
+      signal?.addEventListener('abort', () => order.push('watch aborted'));
+      return undefined; // timed out: the pass falls back to its wake-up
+    };
+    const savePass = w.store.savePass.bind(w.store);
+    w.store.savePass = async (input) => {
+      order.push('save');
+      return savePass(input);
+    };
+    expect(await processRollout(w.deps, w.key)).toMatchObject({ result: 'done' });
+    expect(order).toEqual(['watch rollouts-demo-canary', 'save']);
+    expect(w.wakeups.scheduled).toHaveLength(1);
+
+    // The next attempt to save loses to a concurrent change: the watch it started is ended.
+    order.length = 0;
+    await w.setImage(RED);
+    w.store.savePass = async (input) => {
+      order.push('save');
+      return order.filter((o) => o === 'save').length === 1 ? err('conflict') : savePass(input);
+    };
+    await processRollout(w.deps, w.key);
+    expect(order.slice(0, 3)).toEqual(['watch rollouts-demo-canary', 'save', 'watch aborted']);
+  });
+
   it('publishes nothing when the status was never saved; only the retry is scheduled', async () => {
     const w = world();
     await w.setImage(YELLOW);
@@ -204,7 +246,16 @@ describe('a runner pass on the in-memory ports', () => {
     );
   });
 
-  it('renews its lease before each cluster write, so a slow pass keeps the Rollout', async () => {
+  it('writes without a store round trip while three quarters of its lease remain', async () => {
+    const w = world();
+    await w.setImage(YELLOW);
+    w.cluster.onRequest = () => void w.advance(1000);
+    expect(await processRollout(w.deps, w.key)).toMatchObject({ result: 'done' });
+    expect(w.cluster.writes().length).toBeGreaterThan(0);
+    expect(w.store.calls.filter((c) => c.method === 'renewLease')).toEqual([]);
+  });
+
+  it('renews its lease before a cluster write once a quarter of it has run, so a slow pass keeps the Rollout', async () => {
     const w = world();
     await w.setImage(YELLOW);
     w.cluster.onRequest = (request) => {

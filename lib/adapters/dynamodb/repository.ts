@@ -18,7 +18,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { initialStatus } from '../../core/engine/decide.js';
+import { initialStatus } from '../../core/engine/status.js';
 import { canonicalRepository } from '../../core/model/images.js';
 import type { Command, RolloutStatus } from '../../core/engine/types.js';
 import type { Rollout } from '../../core/model/rollout.js';

@@ -2,14 +2,14 @@
  * Which Kubernetes API a Rollout's `spec.cluster` means: a kubeconfig context (local mode, any
  * cluster) or an EKS cluster found by DescribeCluster and reached with a fresh IAM token.
  */
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { fromTemporaryCredentials, fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { UnknownClusterError, type ClusterPort, type ClusterResolver } from '../../app/runner/ports.js';
 import type { ClusterTarget } from '../../core/model/clusters.js';
 import { DeploymentClient } from './deployments.js';
 import { eksToken, TOKEN_REFRESH_MS } from './eks-token.js';
-import { bearerAuth, KubeHttp, kubeconfigAuth, type KubeAuth } from './http.js';
+import { bearerAuth, KubeHttp, type KubeAuth } from './http.js';
+import { kubeconfigFileAuth } from './kubeconfig.js';
 import { VirtualServiceClient } from './virtualservices.js';
 
 export type { ClusterTarget };
@@ -19,12 +19,17 @@ export interface ClusterClient extends ClusterPort {
   virtualServices: VirtualServiceClient;
 }
 
+/** Loaded when an EKS cluster is first reached: a CLI on a kubeconfig context never pays for them. */
+const awsClients = () =>
+  Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/credential-providers')]);
+
 export class ClusterConnections implements ClusterResolver {
   private readonly cache = new Map<string, { client: ClusterClient; expiresAt: number }>();
 
   constructor(
     private readonly targets: ClusterTarget[],
-    private readonly eks: (region: string) => EKSClient = (region) => new EKSClient({ region }),
+    private readonly eks: (region: string) => EKSClient | Promise<EKSClient> = async (region) =>
+      new (await import('@aws-sdk/client-eks')).EKSClient({ region }),
     private readonly clock: () => number = Date.now,
     private readonly requestTimeoutMs = 10_000,
   ) {}
@@ -40,7 +45,7 @@ export class ClusterConnections implements ClusterResolver {
       );
     const auth =
       'kubeconfig' in target
-        ? await fromKubeconfig(target.kubeconfig.path, target.kubeconfig.context)
+        ? await kubeconfigFileAuth(target.kubeconfig.path, target.kubeconfig.context)
         : await this.fromEks(target.eks);
     const http = new KubeHttp(auth, this.requestTimeoutMs);
     const client = {
@@ -65,9 +70,11 @@ export class ClusterConnections implements ClusterResolver {
     region: string;
     roleArn?: string;
   }): Promise<KubeAuth> {
-    const { cluster } = await this.eks(target.region).send(
-      new DescribeClusterCommand({ name: target.clusterName }),
-    );
+    const [{ DescribeClusterCommand }, { fromTemporaryCredentials, fromNodeProviderChain }] =
+      await awsClients();
+    const { cluster } = await (
+      await this.eks(target.region)
+    ).send(new DescribeClusterCommand({ name: target.clusterName }));
     if (!cluster?.endpoint || !cluster.certificateAuthority?.data) {
       throw new Error(
         `EKS cluster ${target.clusterName} in ${target.region} has no endpoint or CA yet (status ${cluster?.status ?? 'unknown'})`,
@@ -85,13 +92,4 @@ export class ClusterConnections implements ClusterResolver {
       token,
     );
   }
-}
-
-/** Loaded on demand: Lambda reaches EKS with tokens and never needs the client library. */
-async function fromKubeconfig(path: string, context: string | undefined): Promise<KubeAuth> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const config = new KubeConfig();
-  config.loadFromFile(path);
-  if (context) config.setCurrentContext(context);
-  return kubeconfigAuth(config);
 }

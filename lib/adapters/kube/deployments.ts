@@ -40,6 +40,7 @@ export class DeploymentClient implements WorkloadPort {
     container: string | undefined,
     timeoutSeconds: number,
     ready: (deployment: ObservedDeployment) => boolean,
+    signal?: AbortSignal,
   ): Promise<ObservedDeployment | undefined> {
     const watched = await watchUntil<Deployment>(
       this.http,
@@ -48,6 +49,7 @@ export class DeploymentClient implements WorkloadPort {
         name,
         ...(after.resourceVersion ? { resourceVersion: after.resourceVersion } : {}),
         timeoutSeconds,
+        ...(signal ? { signal } : {}),
       },
       (deployment) => {
         try {

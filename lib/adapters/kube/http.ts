@@ -1,6 +1,6 @@
 /**
  * Requests to the Kubernetes API. Raw HTTP keeps patch content types and status codes exactly as
- * the API server speaks them; credentials come from a kubeconfig (through @kubernetes/client-node)
+ * the API server speaks them; credentials come from a kubeconfig (kubeconfig.ts)
  * or, on Lambda, from an EKS token, without loading the client library at all.
  */
 import type { KubeConfig } from '@kubernetes/client-node';

@@ -4,7 +4,7 @@
  * database would, so a test cannot pass because two parts shared an object.
  */
 import { err, ok, type Result } from '../../core/result.js';
-import { initialStatus } from '../../core/engine/decide.js';
+import { initialStatus } from '../../core/engine/status.js';
 import type { Command } from '../../core/engine/types.js';
 import type { Rollout } from '../../core/model/rollout.js';
 import {

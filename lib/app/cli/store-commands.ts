@@ -1,11 +1,7 @@
 /** The CLI commands that talk to the store: apply, list, get, set image, promote, abort, retry, history. */
-import { checkCommand } from '../../core/engine/decide.js';
 import type { Command } from '../../core/engine/types.js';
-import { readWeights } from '../../core/istio/weights.js';
-import { readManagedRoutes } from '../../core/istio/managed-routes.js';
 import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
-import { parseRollout } from '../../core/model/rollout.js';
 import { formatKey, keyOf } from '../../adapters/dynamodb/repository.js';
 import type { RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js';
 import type { Connection } from './connection.js';
@@ -18,8 +14,7 @@ import {
   watchFrame,
   type LiveWeights,
 } from './describe.js';
-import { loadManifests, type SourceFile } from './manifests.js';
-import { parseAnalysisTemplate, templateLabel } from '../../core/analysis/template.js';
+import type { SourceFile } from './manifests.js';
 
 export type CommandOutput = { ok: true; stdout: string } | { ok: false; stderr: string };
 
@@ -28,6 +23,12 @@ export async function applyFiles(
   files: SourceFile[],
   now: number,
 ): Promise<CommandOutput> {
+  // Loaded here: the Rollout and template parsers bring YAML and the CEL interpreter, which list never needs.
+  const [{ loadManifests }, { parseAnalysisTemplate, templateLabel }, { parseRollout }] = await Promise.all([
+    import('./manifests.js'),
+    import('../../core/analysis/template.js'),
+    import('../../core/model/rollout.js'),
+  ]);
   const loaded = loadManifests(files, [], { templates: true });
   if (!loaded.ok) return { ok: false, stderr: `${loaded.error.join('\n')}\nnothing applied\n` };
   const errors: string[] = [];
@@ -125,6 +126,7 @@ export async function sendCommand(
   if (!stored) return notFound(key);
   const refused = cannotTakeEffect(stored, command);
   if (refused) return { ok: false, stderr: `rollout ${formatKey(key)}: ${refused}; nothing sent\n` };
+  const { checkCommand } = await import('../../core/engine/decide.js');
   const outcome = checkCommand(stored.rollout, stored.status, command);
   if (!outcome.accepted)
     return { ok: false, stderr: `rollout ${formatKey(key)}: ${outcome.message}; nothing sent\n` };
@@ -160,6 +162,10 @@ export function setImageCommand(stored: StoredRollout, assignment: string): Comm
 /** The VirtualServices' weights as they are on the cluster now (`get` and the dashboard). */
 export async function liveWeights(connection: Connection, stored: StoredRollout): Promise<LiveWeights> {
   if (!connection.clusters) return { unavailable: 'no cluster access from this CLI' };
+  const [{ readWeights }, { readManagedRoutes }] = await Promise.all([
+    import('../../core/istio/weights.js'),
+    import('../../core/istio/managed-routes.js'),
+  ]);
   try {
     const cluster = await connection.clusters.get(stored.rollout.cluster);
     const result = [];

@@ -148,6 +148,8 @@ export interface WorkloadPort {
     container: string | undefined,
     timeoutSeconds: number,
     ready: (deployment: ObservedDeployment) => boolean,
+    /** Ends the watch early (undefined): the pass that started it could not save. */
+    signal?: AbortSignal,
   ): Promise<ObservedDeployment | undefined>;
 }
 

@@ -20,7 +20,6 @@ import type {
   RolloutStatus,
 } from '../../core/engine/types.js';
 import { dueMeasurements } from '../../core/engine/analysis.js';
-import type { AnalysisTemplate } from '../../core/analysis/template.js';
 import { formatPlanError, plan } from '../../core/istio/weights.js';
 import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
@@ -84,21 +83,28 @@ interface PassContext {
   deps: RunnerDeps;
   stored: StoredRollout;
   now: number;
-  /** Renews the lease, or throws LeaseLostError: called before every cluster write. */
+  /** Proves the lease is still held (renewing it when a quarter has run), or throws LeaseLostError: called before every cluster write. */
   fence: () => Promise<void>;
 }
 
-/** Pods a saved pass waits for, to watch before coming back (RunnerDeps.watchSeconds). */
+/**
+ * The watch on the pods a pass waits for (RunnerDeps.watchSeconds). It starts as the pass's writes
+ * end, while the pass saves: pods that come up during the save are not waited for twice.
+ */
 interface PendingWatch {
-  cluster: ClusterPort;
-  wait: PodWait;
-  namespace: string;
-  name: string;
-  container: string | undefined;
-  /** As this pass read it: the watch starts after its resourceVersion. */
-  deployment: ObservedDeployment;
+  /** The Deployment as the watch saw it with the pods there, or undefined (timed out, failed, aborted). */
+  ready: Promise<ObservedDeployment | undefined>;
   /** The engine's wake-up, used when the watch ends without the pods. */
   wakeAt: number;
+}
+
+/** What processRollout lends a pass: its watch budget, and where the pass leaves its watch. */
+interface WatchSlot {
+  /** When the watching must end (RunnerDeps.watchSeconds after processRollout started). */
+  deadline: number;
+  /** Whether another continuation is allowed (MAX_CONTINUATIONS). */
+  mayContinue: boolean;
+  watch?: PendingWatch;
 }
 
 /** A runaway guard: each continuation is a step done, and a Rollout has few steps. */
@@ -113,17 +119,11 @@ const MAX_CONTINUATIONS = 50;
 export async function processRollout(deps: RunnerDeps, key: RolloutKey): Promise<Outcome> {
   const deadline = deps.clock() + (deps.watchSeconds ?? 0) * 1000;
   for (let continued = 0; ; continued++) {
-    const pending: { watch?: PendingWatch } = {};
-    const outcome = await leasedPass(deps, key, pending);
-    const { watch } = pending;
+    const slot: WatchSlot = { deadline, mayContinue: continued < MAX_CONTINUATIONS };
+    const outcome = await leasedPass(deps, key, slot);
+    const { watch } = slot;
     if (!watch) return outcome;
-    const seconds = Math.floor((deadline - deps.clock()) / 1000);
-    // A watch that fails (no `watch` right, a lost connection) is no worse than no watch.
-    const ready =
-      seconds >= 1 && continued < MAX_CONTINUATIONS
-        ? await watchFor(watch, seconds).catch(() => undefined)
-        : undefined;
-    if (!ready) {
+    if (!(await watch.ready)) {
       const now = deps.clock();
       await deps.wakeups.schedule(key, Math.max(watch.wakeAt, now), now);
       return outcome;
@@ -131,23 +131,25 @@ export async function processRollout(deps: RunnerDeps, key: RolloutKey): Promise
   }
 }
 
-async function leasedPass(
-  deps: RunnerDeps,
-  key: RolloutKey,
-  pending: { watch?: PendingWatch },
-): Promise<Outcome> {
+async function leasedPass(deps: RunnerDeps, key: RolloutKey, slot: WatchSlot): Promise<Outcome> {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   for (let attempt = 1; ; attempt++) {
     const now = deps.clock();
     const leased = await deps.store.acquireLease(key, deps.owner, now, now + leaseMs);
     if (!leased.ok) return { key, result: leased.error };
     const stored = leased.value;
+    let heldUntil = now + leaseMs;
     const fence = async () => {
-      if (!(await deps.store.renewLease(key, deps.owner, deps.clock() + leaseMs)))
-        throw new LeaseLostError(key);
+      // No other runner can take the lease before it runs out (acquireLease), so while three
+      // quarters of it remain the last acquisition or renewal proves it is held, at no store round
+      // trip per write; past that, the renewal extends it or finds it lost.
+      if (heldUntil - deps.clock() > (leaseMs * 3) / 4) return;
+      const until = deps.clock() + leaseMs;
+      if (!(await deps.store.renewLease(key, deps.owner, until))) throw new LeaseLostError(key);
+      heldUntil = until;
     };
     try {
-      const outcome = await passOnce({ deps, stored, now, fence }, pending);
+      const outcome = await passOnce({ deps, stored, now, fence }, slot);
       if (outcome !== 'conflict') return outcome;
       if (attempt >= MAX_SAVE_ATTEMPTS) {
         const message = `status not saved: the rollout changed during ${attempt} passes in a row`;
@@ -159,13 +161,35 @@ async function leasedPass(
   }
 }
 
-function watchFor(watch: PendingWatch, seconds: number): Promise<ObservedDeployment | undefined> {
-  const { cluster, wait, deployment, namespace, name, container } = watch;
-  return (
-    cluster.deployments.waitFor?.(namespace, name, deployment, container, seconds, (observed) =>
-      podsReady(wait, observed),
-    ) ?? Promise.resolve(undefined)
-  );
+/**
+ * Starts watching the Deployment `wait` names, from the version this pass read, for what is left
+ * of the budget; undefined when there is no budget or no watch. A watch that fails (no `watch`
+ * right, a lost connection) is no worse than none: it ends in the engine's wake-up.
+ */
+function startWatch(
+  cluster: ClusterPort,
+  rollout: StoredRollout['rollout'],
+  wait: PodWait,
+  observed: Observed,
+  slot: WatchSlot,
+  now: number,
+  signal: AbortSignal,
+): Promise<ObservedDeployment | undefined> | undefined {
+  const seconds = Math.floor((slot.deadline - now) / 1000);
+  if (seconds < 1 || !slot.mayContinue || !cluster.deployments.waitFor) return undefined;
+  const { workload, namespace } = rollout;
+  const name = wait.deployment === 'stable' ? workload.stableDeployment : workload.canaryDeployment;
+  return cluster.deployments
+    .waitFor(
+      namespace,
+      name,
+      observed[wait.deployment],
+      workload.container,
+      seconds,
+      (deployment) => podsReady(wait, deployment),
+      signal,
+    )
+    .catch(() => undefined);
 }
 
 async function handleFailure(context: PassContext, error: unknown): Promise<Outcome> {
@@ -199,30 +223,20 @@ async function recordFailure(
   return { key: stored.key, result: 'error', message, retryAt };
 }
 
-async function passOnce(
-  context: PassContext,
-  pending: { watch?: PendingWatch },
-): Promise<Outcome | 'conflict'> {
+async function passOnce(context: PassContext, slot: WatchSlot): Promise<Outcome | 'conflict'> {
   const { deps, stored, now } = context;
   const { rollout } = stored;
   const cluster = await deps.clusters.get(rollout.cluster);
-  const commands = await deps.store.pendingCommands(stored.key);
-  let observed: Observed;
-  try {
-    observed = await observe(cluster, stored);
-  } catch (error) {
-    if (!(error instanceof InvalidReferenceError)) throw error;
-    return saveInvalid(context, error.message, null);
-  }
+  // The store and the cluster are read side by side: a pass waits for the slower, not the sum.
+  const [commands, observed, templates] = await Promise.all([
+    deps.store.pendingCommands(stored.key),
+    observe(cluster, stored).catch(invalidReference),
+    loadTemplates(deps, rollout).catch(invalidReference),
+  ]);
+  if (observed instanceof InvalidReferenceError) return saveInvalid(context, observed.message, null);
+  if (templates instanceof InvalidReferenceError) return saveInvalid(context, templates.message, null);
 
   let status = recoverFromInvalidSpec(stored.status);
-  let templates: AnalysisTemplate[];
-  try {
-    templates = await loadTemplates(deps, rollout);
-  } catch (error) {
-    if (!(error instanceof InvalidReferenceError)) throw error;
-    return saveInvalid(context, error.message, null);
-  }
   const decisions: Decision[] = [];
   const history: HistoryEntry[] = [];
   const at = new Date(now).toISOString();
@@ -275,31 +289,35 @@ async function passOnce(
 
   const events = actions.flatMap((action) => (action.type === 'emit' ? [action.event] : []));
   history.push(...events.map((event) => transition(event, status, at, deps.owner)));
-  const saved = await deps.store.savePass({
-    stored,
-    owner: deps.owner,
-    status,
-    dueAt: wakeAt,
-    processed: commands,
-    history,
-    now,
-  });
-  if (!saved.ok) return 'conflict';
+  const abandon = new AbortController();
+  const ready =
+    wakeAt !== null && waitingFor && deps.watchSeconds
+      ? startWatch(cluster, rollout, waitingFor, observed, slot, deps.clock(), abandon.signal)
+      : undefined;
+  const saved = await deps.store
+    .savePass({ stored, owner: deps.owner, status, dueAt: wakeAt, processed: commands, history, now })
+    .catch((error: unknown) => {
+      abandon.abort();
+      throw error;
+    });
+  if (!saved.ok) {
+    abandon.abort();
+    return 'conflict';
+  }
   await publish(deps, stored.key, events, status, at);
-  if (wakeAt !== null && waitingFor && deps.watchSeconds && cluster.deployments.waitFor) {
-    // processRollout watches, then goes on or schedules this wake-up.
-    const { workload } = rollout;
-    pending.watch = {
-      cluster,
-      wait: waitingFor,
-      namespace: rollout.namespace,
-      name: waitingFor.deployment === 'stable' ? workload.stableDeployment : workload.canaryDeployment,
-      container: workload.container,
-      deployment: observed[waitingFor.deployment],
-      wakeAt,
-    };
-  } else if (wakeAt !== null) await deps.wakeups.schedule(stored.key, wakeAt, now);
+  // processRollout waits for the watch, then goes on or schedules this wake-up.
+  if (ready && wakeAt !== null) slot.watch = { ready, wakeAt };
+  else if (wakeAt !== null) {
+    // Timed from now, not from the pass's start: a pause ends at its instant, not a pass later.
+    await deps.wakeups.schedule(stored.key, wakeAt, deps.clock());
+  }
   return { key: stored.key, result: 'done', status, dueAt: wakeAt };
+}
+
+/** A reference the Rollout makes that does not hold is a value (InvalidSpec); anything else stays thrown. */
+function invalidReference(error: unknown): InvalidReferenceError {
+  if (error instanceof InvalidReferenceError) return error;
+  throw error;
 }
 
 async function observe(cluster: ClusterPort, stored: StoredRollout): Promise<Observed> {
@@ -307,13 +325,15 @@ async function observe(cluster: ClusterPort, stored: StoredRollout): Promise<Obs
   const inScope = checkScope(rollout, [cluster.scope]);
   if (!inScope.ok) throw new InvalidReferenceError(inScope.error);
   const { namespace, workload } = rollout;
-  const [stable, canary] = await Promise.all([
+  // Every read at once: a pass's reads cost one round trip, not one each.
+  const [stable, canary, ...read] = await Promise.all([
     cluster.deployments.observe(namespace, workload.stableDeployment, workload.container),
     cluster.deployments.observe(namespace, workload.canaryDeployment, workload.container),
+    ...rollout.canary.virtualServices.map((ref) => cluster.virtualServices.get(ref)),
   ]);
-  const virtualServices = new Map<string, VirtualService>();
-  for (const ref of rollout.canary.virtualServices)
-    virtualServices.set(formatRef(ref), await cluster.virtualServices.get(ref));
+  const virtualServices = new Map<string, VirtualService>(
+    rollout.canary.virtualServices.map((ref, index) => [formatRef(ref), read[index] as VirtualService]),
+  );
   const planned = plan(rollout, [...virtualServices.values()], status.weight);
   if (!planned.ok) throw new InvalidReferenceError(planned.error.map(formatPlanError));
   return { stable, canary, virtualServices };

@@ -32,32 +32,30 @@ export async function setCanaryWeight(
   beforeWrite: () => Promise<void> = async () => undefined,
   routes?: readonly RouteStep[],
 ): Promise<WeightWrite[]> {
-  const writes: WeightWrite[] = [];
-  for (const ref of spec.canary.virtualServices) {
-    const name = formatRef(ref);
-    for (let attempt = 1; ; attempt++) {
-      const current = known.get(name) ?? (await router.get(ref));
-      known.set(name, current);
-      const planned = planTraffic(spec, ref, current, weight, routes);
-      if (!planned.ok) throw new InvalidReferenceError(planned.error.map(formatPlanError));
-      if (!planned.value.changed) {
-        writes.push({ ref, patched: false, attempts: attempt });
-        break;
+  // Each VirtualService is its own object with its own guard: they are written side by side, so
+  // the last one changes one round trip after the first, not one per VirtualService later.
+  return Promise.all(
+    spec.canary.virtualServices.map(async (ref): Promise<WeightWrite> => {
+      const name = formatRef(ref);
+      for (let attempt = 1; ; attempt++) {
+        const current = known.get(name) ?? (await router.get(ref));
+        known.set(name, current);
+        const planned = planTraffic(spec, ref, current, weight, routes);
+        if (!planned.ok) throw new InvalidReferenceError(planned.error.map(formatPlanError));
+        if (!planned.value.changed) return { ref, patched: false, attempts: attempt };
+        await beforeWrite();
+        const applied = await router.apply(ref, planned.value.patch);
+        if (applied.ok) {
+          known.set(name, applied.value);
+          return { ref, patched: true, attempts: attempt };
+        }
+        known.delete(name);
+        if (attempt >= MAX_WEIGHT_ATTEMPTS)
+          throw new ClusterApiError(
+            409,
+            `PATCH VirtualService ${name} to canary weight ${weight}${routes ? ` and managed routes [${routes.map((step) => routeOf(step).name).join(', ')}]` : ''}: changed by someone else during ${attempt} attempts in a row`,
+          );
       }
-      await beforeWrite();
-      const applied = await router.apply(ref, planned.value.patch);
-      if (applied.ok) {
-        known.set(name, applied.value);
-        writes.push({ ref, patched: true, attempts: attempt });
-        break;
-      }
-      known.delete(name);
-      if (attempt >= MAX_WEIGHT_ATTEMPTS)
-        throw new ClusterApiError(
-          409,
-          `PATCH VirtualService ${name} to canary weight ${weight}${routes ? ` and managed routes [${routes.map((step) => routeOf(step).name).join(', ')}]` : ''}: changed by someone else during ${attempt} attempts in a row`,
-        );
-    }
-  }
-  return writes;
+    }),
+  );
 }

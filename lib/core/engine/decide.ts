@@ -4,6 +4,7 @@
  * them twice is harmless, and every pass re-asserts the weight to correct drift.
  */
 import { asRollout, type Rollout } from '../model/rollout.js';
+import { initialStatus } from './status.js';
 import {
   ingestMeasurements,
   resetAnalysis,
@@ -31,9 +32,7 @@ import type {
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { pollSeconds: 5, resyncSeconds: 60 };
 const ACTIVE_PHASES = new Set(['Progressing', 'Paused', 'Promoting']);
 
-export function initialStatus(stableImage?: string): RolloutStatus {
-  return { phase: 'Healthy', revision: 1, stepIndex: 0, weight: 0, ...(stableImage ? { stableImage } : {}) };
-}
+export { initialStatus };
 
 export function abortMessage(revision: number): string {
   return `Rollout aborted update to revision ${revision}`;
