@@ -20,6 +20,7 @@ import type {
   RolloutStatus,
 } from '../../core/engine/types.js';
 import { dueMeasurements } from '../../core/engine/analysis.js';
+import { storedDueAt } from '../../core/engine/wake-schedule.js';
 import type { AnalysisTemplate } from '../../core/analysis/template.js';
 import { formatPlanError, plan } from '../../core/istio/weights.js';
 import { checkScope } from '../../core/model/clusters.js';
@@ -264,6 +265,8 @@ async function passOnce(
   if (decisions.at(-1)?.wakeAt === now && dueMeasurements(status, now).length) await round([null]);
   const actions = decisions.flatMap((decision) => decision.actions);
   const wakeAt = decisions.at(-1)?.wakeAt ?? null;
+  // Beyond the wake-up's reach, due when it comes within reach: that pass arms it (wake-schedule.ts).
+  const dueAt = wakeAt === null ? null : storedDueAt(wakeAt, now, deps.wakeups.reachMs);
   const waitingFor = decisions.at(-1)?.waitingFor;
 
   try {
@@ -279,7 +282,7 @@ async function passOnce(
     stored,
     owner: deps.owner,
     status,
-    dueAt: wakeAt,
+    dueAt,
     processed: commands,
     history,
     now,
@@ -299,7 +302,7 @@ async function passOnce(
       wakeAt,
     };
   } else if (wakeAt !== null) await deps.wakeups.schedule(stored.key, wakeAt, now);
-  return { key: stored.key, result: 'done', status, dueAt: wakeAt };
+  return { key: stored.key, result: 'done', status, dueAt };
 }
 
 async function observe(cluster: ClusterPort, stored: StoredRollout): Promise<Observed> {
