@@ -32,6 +32,11 @@ export interface WakeSimulationOptions {
   resyncSeconds?: number;
   /** Where the pass that starts the rollout falls between two schedule ticks (ms after a tick). */
   startAfterTickMs?: number;
+  /**
+   * false: the runner is not told SQS's reach, so a wait beyond it is stored due at its instant and
+   * only the one-minute schedule ends it (the design before; for comparison). Default true.
+   */
+  armBeyondReach?: boolean;
 }
 
 export interface WakeSimulation {
@@ -74,11 +79,15 @@ export async function simulatePause(options: WakeSimulationOptions): Promise<Wak
     messages.push({ sentAt: now, input });
     return { MessageId: `m${messages.length}` };
   });
+  const sqsWakeups = new SqsWakeups(client, SIMULATED_QUEUE_URL);
   const deps: RunnerDeps = {
     store,
     clusters: new MemoryClusters({ default: cluster }),
     events: new MemoryPublisher(),
-    wakeups: new SqsWakeups(client, SIMULATED_QUEUE_URL),
+    wakeups:
+      options.armBeyondReach === false
+        ? { schedule: (key, at, from) => sqsWakeups.schedule(key, at, from) }
+        : sqsWakeups,
     metrics: new ScriptedProvider(),
     secrets: new MemorySecrets(),
     owner: 'simulated-lambda',
