@@ -67,19 +67,22 @@ spec:
     - metricName: broken
 `;
 
+/** `rollouts analyze` on the template with this success condition, the args given for the local server. */
+const analyzeWith = (condition: string) =>
+  rollouts(
+    'analyze',
+    '-f',
+    temporaryFile('template.yaml', template(condition)),
+    '--arg',
+    'service=checkout',
+    '--arg',
+    `base=${base}`,
+  );
+
 describe('rollouts analyze', () => {
   it('measures each metric once with the args given and prints the measurement, its phase and the run’s', async () => {
-    const file = temporaryFile('template.yaml', template('result >= 0.95'));
     const before = requests.length;
-    const result = await rollouts(
-      'analyze',
-      '-f',
-      file,
-      '--arg',
-      'service=checkout',
-      '--arg',
-      `base=${base}`,
-    );
+    const result = await analyzeWith('result >= 0.95');
     expect(requests.slice(before).sort()).toEqual(['/broken', '/rate?service=checkout']);
     expect(result.stdout).toContain('AnalysisTemplate default/web-rate: each metric measured once, now');
     expect(result.stdout).toContain('rate: Successful 0.97\n');
@@ -97,16 +100,7 @@ describe('rollouts analyze', () => {
   }, 30_000);
 
   it('exits 1 and says which condition failed when a measurement fails it', async () => {
-    const file = temporaryFile('template.yaml', template('result >= 0.99'));
-    const result = await rollouts(
-      'analyze',
-      '-f',
-      file,
-      '--arg',
-      'service=checkout',
-      '--arg',
-      `base=${base}`,
-    );
+    const result = await analyzeWith('result >= 0.99');
     expect(result.stderr).toContain('rate: Failed 0.97\n');
     expect(result.stderr).toContain(
       'analysis run after these measurements: Failed: Metric "rate" assessed Failed due to failed (1) > failureLimit (0)',

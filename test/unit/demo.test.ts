@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import type { RolloutStatus } from '../../lib/core/engine/types.js';
-import type { AnalysisRun, MetricResult } from '../../lib/core/analysis/run.js';
+import { join } from 'node:path';
+import { assessRun, recordMeasurement, startRun } from '../../lib/core/analysis/run.js';
+import { parseAnalysisTemplate } from '../../lib/core/analysis/template.js';
+import { ok } from '../../lib/core/result.js';
+import { readManifests, REPO_ROOT } from '../../lib/local/testcluster.js';
 import { analysisLines, analysisRollout, progressLine, type LiveWeights } from '../../lib/local/demo.js';
 import { demoRollout, demoRolloutDocument } from './fixtures.js';
 
@@ -67,64 +71,43 @@ describe("the demo's second act", () => {
   });
 
   it('prints each measurement once, then the run’s outcome once', () => {
-    const result = (name: string, values: [string, 'Successful' | 'Failed'][]): MetricResult => ({
-      name,
-      phase: 'Running',
-      count: values.length,
-      successful: 0,
-      failed: 0,
-      inconclusive: 0,
-      error: 0,
-      consecutiveError: 0,
-      consecutiveSuccess: 0,
-      taken: values.length,
-      measurements: values.map(([value, phase], index) => ({
-        index,
-        phase,
-        at: '2026-11-26T10:00:00.000Z',
-        value,
-      })),
-    });
-    const run = (phase: AnalysisRun['phase'], measured: number): AnalysisRun => ({
+    // A run of the demo's success-rate template, measured as the engine counts measurements.
+    const [template] = readManifests(join(REPO_ROOT, 'examples/istio-demo/analysis'), 'success-rate.yaml');
+    const parsed = parseAnalysisTemplate(template);
+    if (!parsed.ok) throw new Error(parsed.error.join('; '));
+    const T = Date.parse('2026-11-26T10:00:00Z');
+    let run = startRun({
       id: 'r3-step3-1',
       kind: 'Step',
       stepIndex: 2,
-      templates: [],
-      startedAt: '2026-11-26T10:00:00.000Z',
-      phase,
-      ...(phase === 'Failed'
-        ? { message: 'Metric "success-rate" assessed Failed due to failed (2) > failureLimit (1)' }
-        : {}),
-      secrets: [],
-      metrics: [],
-      results: [
-        result(
-          'success-rate',
-          (
-            [
-              ['[0.4812345]', 'Failed'],
-              ['[0.51]', 'Failed'],
-            ] as [string, 'Failed'][]
-          ).slice(0, measured),
-        ),
+      templates: [parsed.value],
+      args: [
+        { name: 'service-name', value: 'rollouts-demo-canary.default.svc.cluster.local' },
+        { name: 'prometheus-address', value: 'http://127.0.0.1:9090' },
       ],
+      fields: { revision: 3 },
+      now: T,
     });
-    const status = (analysisRun: AnalysisRun): RolloutStatus => ({
-      phase: 'Progressing',
-      revision: 3,
-      stepIndex: 2,
-      weight: 20,
-      analysis: { runs: 1, step: analysisRun },
-    });
+    const measure = (index: number, value: number) => {
+      const taken = { metric: 'success-rate', index, at: T + index * 10_000, result: ok({ value: [value] }) };
+      run = assessRun(recordMeasurement(run, taken) ?? run, taken.at);
+      return {
+        phase: 'Progressing',
+        revision: 3,
+        stepIndex: 2,
+        weight: 20,
+        analysis: { runs: 1, step: run },
+      } as RolloutStatus;
+    };
     const seen = new Set<string>();
-    expect(analysisLines(status(run('Running', 1)), seen)).toEqual([
-      '  analysis success-rate #1 [0.4812] Failed',
-    ]);
-    expect(analysisLines(status(run('Running', 1)), seen)).toEqual([]);
-    expect(analysisLines(status(run('Failed', 2)), seen)).toEqual([
+    const first = measure(0, 0.4812345);
+    expect(analysisLines(first, seen)).toEqual(['  analysis success-rate #1 [0.4812] Failed']);
+    expect(analysisLines(first, seen)).toEqual([]);
+    const second = measure(1, 0.51);
+    expect(analysisLines(second, seen)).toEqual([
       '  analysis success-rate #2 [0.51] Failed',
       '  analysis run r3-step3-1 Failed: Metric "success-rate" assessed Failed due to failed (2) > failureLimit (1)',
     ]);
-    expect(analysisLines(status(run('Failed', 2)), seen)).toEqual([]);
+    expect(analysisLines(second, seen)).toEqual([]);
   });
 });
