@@ -181,7 +181,7 @@ function analysisRows(analysis: AnalysisBench | undefined): string[][] {
   return [
     ...analysis.measurementCost.map((c) => [
       `runner pass with ${c.metrics} analysis metric(s) due, each a PromQL query to a real Prometheus (median of ${c.passes})`,
-      `${c.prometheusQueries} Prometheus queries; ${int(c.passMs)} ms (the same Rollout's pass with nothing due: ${int(c.idlePassMs)} ms)`,
+      `${c.prometheusQueries} Prometheus ${c.prometheusQueries === 1 ? 'query' : 'queries'}; ${int(c.passMs)} ms (the same Rollout's pass with nothing due: ${int(c.idlePassMs)} ms)`,
       'one query per metric, taken in parallel',
     ]),
     [
