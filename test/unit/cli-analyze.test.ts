@@ -97,7 +97,7 @@ describe('rollouts analyze', () => {
     expect(result.stdout).toContain('analysis run after these measurements: Running');
     // The dry-run metric's error does not count: every counted measurement succeeded.
     expect(result.code).toBe(0);
-  }, 30_000);
+  });
 
   it('exits 1 and says which condition failed when a measurement fails it', async () => {
     const result = await analyzeWith('result >= 0.99');
@@ -106,7 +106,7 @@ describe('rollouts analyze', () => {
       'analysis run after these measurements: Failed: Metric "rate" assessed Failed due to failed (1) > failureLimit (0)',
     );
     expect(result.code).toBe(1);
-  }, 30_000);
+  });
 
   it('refuses a missing arg, an arg no template declares, and a file without templates, measuring nothing', async () => {
     const file = temporaryFile('template.yaml', template('result >= 0.95'));
@@ -127,7 +127,7 @@ describe('rollouts analyze', () => {
     const usage = await rollouts('analyze');
     expect(usage.stderr).toBe('rollouts analyze: -f template.yaml is required\n');
     expect(usage.code).toBe(2);
-  }, 30_000);
+  });
 });
 
 describe('--arg flags', () => {
