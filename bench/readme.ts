@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
 import type { FaultReportFile } from '../lib/local/fault-report.js';
+import type { AnalysisBench } from './analysis.js';
 
 /** What one runner pass cost; Kubernetes requests by method and kind, counted at the proxy. */
 export interface PassCost {
@@ -48,6 +49,8 @@ export interface BenchResults {
   };
   webhook: { matching: Throughput & { commandsQueued: number }; unmatched: Throughput };
   latency: LatencyResults;
+  /** Issue 13's figures; `npm run bench -- --only analysis` refreshes this key alone. */
+  analysis?: AnalysisBench;
   seconds: number;
 }
 
@@ -152,6 +155,7 @@ export function renderBenchmarks(r: BenchResults): string {
       '(reported)',
     ],
   ];
+  rows.push(...analysisRows(r.analysis));
   const step = results.at(-1)!.stepping;
   const idle = results.at(-1)!.idle;
   const due = results.at(-1)!.due;
@@ -159,9 +163,33 @@ export function renderBenchmarks(r: BenchResults): string {
     `Run of ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cores} cores, Node ${r.machine.node}, load average ${loadOf(r.machine.loadAverage)} at the end (the machine is shared: wall times are an upper bound), ${r.seconds} s in all.`,
     '',
     table(['what', 'measured', 'target'], rows),
+    ...(r.analysis && r.analysis.date.slice(0, 13) !== r.date.slice(0, 13)
+      ? [
+          '',
+          `The analysis rows are from a later run (\`npm run bench -- --only analysis\`) of ${r.analysis.date.slice(0, 16).replace('T', ' ')} UTC, load average ${loadOf(r.analysis.loadAverage)} at its end.`,
+        ]
+      : []),
     '',
     `**DynamoDB capacity per pass**, as DynamoDB Local reports it (\`ReturnConsumedCapacity: TOTAL\` on every request): an idle pass over ${due} due Rollouts consumes ${units(idle.readUnits)} RCU and ${units(idle.writeUnits)} WCU (${units(idle.writeUnits / due)} WCU per Rollout); a pass in which each takes a step consumes ${units(step.readUnits)} RCU and ${units(step.writeUnits)} WCU (${units(step.writeUnits / due)} WCU per step). The reads are the due-index query and each Rollout's command query; the writes are the lease and the transactional save with its history entries (a transactional write costs twice a plain one). The fleet's size does not appear in either: only what is due is read.`,
   ].join('\n');
+}
+
+function analysisRows(analysis: AnalysisBench | undefined): string[][] {
+  if (!analysis) return [];
+  const w = analysis.wakeLateness;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
+  return [
+    ...analysis.measurementCost.map((c) => [
+      `runner pass with ${c.metrics} analysis metric(s) due, each a PromQL query to a real Prometheus (median of ${c.passes})`,
+      `${c.prometheusQueries} Prometheus ${c.prometheusQueries === 1 ? 'query' : 'queries'}; ${int(c.passMs)} ms (the same Rollout's pass with nothing due: ${int(c.idlePassMs)} ms)`,
+      'one query per metric, taken in parallel',
+    ]),
+    [
+      `wake lateness of a ${w.pauseSeconds / 60}-minute pause, SQS path, simulated clock (${w.starts} start instants in the schedule's minute)`,
+      `max ${int(w.armed.maxMs)} ms with ${w.armed.passes} passes and ${w.armed.sqsMessages} SQS messages; with the one-minute schedule alone: max ${seconds(w.scheduleOnly.maxMs)}, median ${seconds(w.scheduleOnly.p50Ms)}`,
+      'within about a second',
+    ],
+  ];
 }
 
 export function renderLatency(r: BenchResults): string {

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +42,7 @@ import { startAwsStub } from '../lib/local/aws-stub.js';
 import { fleetObjects, fleetRolloutDocument } from '../lib/local/fleet.js';
 import { functionUrlEvent, scheduledEvent } from '../lib/local/lambda-events.js';
 import { latency } from './latency.js';
+import { analysisBench } from './analysis.js';
 
 const smoke = process.argv.includes('--smoke');
 const REPEATS = smoke ? 3 : 5;
@@ -601,6 +602,31 @@ async function webhookThroughput(sandbox: Sandbox) {
   }
 }
 
+/**
+ * `--only analysis`: runs issue 13's figures alone (DynamoDB Local and Prometheus, no cluster) and
+ * replaces that key of the results file, the other figures kept as they were measured.
+ */
+async function onlyAnalysis() {
+  const dynamoLocal = await startDynamoDbLocal({
+    logFile: join(REPO_ROOT, '.tmp/bench-dynamodb.log'),
+    readyTimeoutMs: 240_000,
+  });
+  try {
+    const analysis = await analysisBench(dynamoLocal.endpoint, smoke, log);
+    const path = join(REPO_ROOT, smoke ? '.tmp/bench-smoke.json' : 'bench/results.json');
+    // A smoke run may have no full results beside it: then the analysis figures stand alone.
+    const results = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as BenchResults) : undefined;
+    writeFileSync(path, `${JSON.stringify({ ...results, analysis }, null, 2)}\n`);
+    console.log(
+      results?.fleet ? renderBenchmarks({ ...results, analysis }) : JSON.stringify(analysis, null, 2),
+    );
+    console.log(`\nanalysis written to ${path}`);
+    if (!smoke) console.log((await updateReadme()) ? 'README.md regenerated' : 'README.md unchanged');
+  } finally {
+    await dynamoLocal.stop();
+  }
+}
+
 async function main() {
   clientNode = await import('@kubernetes/client-node');
   const started = Date.now();
@@ -634,6 +660,7 @@ async function main() {
       coldStart: await coldStart(sandbox),
       webhook: await webhookThroughput(sandbox),
       latency: await latency(sandbox, smoke),
+      analysis: await analysisBench(sandbox.dynamoEndpoint, smoke, log),
       seconds: Math.round((Date.now() - started) / 1000),
     };
     const path = join(REPO_ROOT, smoke ? '.tmp/bench-smoke.json' : 'bench/results.json');
@@ -650,4 +677,6 @@ async function main() {
   }
 }
 
-await main();
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'analysis') throw new Error(`--only ${only}: only 'analysis' runs alone`);
+await (only === 'analysis' ? onlyAnalysis() : main());

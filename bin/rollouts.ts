@@ -17,6 +17,8 @@ const USAGE = `usage: rollouts <command> [flags]
 Commands that read files only:
   lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...]
   preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
+  analyze -f template.yaml [...] [--arg NAME=VALUE ...]   each metric measured once, now, against its
+                                           provider, with the phase it gives (nothing stored, no rollout moves)
 
 Commands on the store (local mode from 'npm start', or a deployed stack: --stack NAME or ROLLOUTS_STACK):
   apply -f rollout.yaml
@@ -256,6 +258,37 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
       throw new UsageError((error as Error).message);
     }
     return serveDashboard(connection, portText === undefined ? undefined : Number(portText));
+  },
+  analyze: async (args) => {
+    const { values } = parseArgs({
+      args,
+      options: {
+        filename: { type: 'string', short: 'f', multiple: true },
+        arg: { type: 'string', multiple: true },
+      },
+      strict: true,
+    });
+    if (!values.filename?.length) throw new UsageError('-f template.yaml is required');
+    const [{ analyze }, { createProviders }] = await Promise.all([
+      import('../lib/app/cli/analyze.js'),
+      import('../lib/adapters/metrics/registry.js'),
+    ]);
+    return emit(
+      await analyze(values.filename.map(readSource), values.arg ?? [], {
+        metrics: createProviders(),
+        // Loaded only when a template's arg comes from Secrets Manager and no --arg overrides it.
+        secrets: {
+          read: async (secretId) => {
+            const [{ SecretsManagerClient }, { SecretsManagerReader }] = await Promise.all([
+              import('@aws-sdk/client-secrets-manager'),
+              import('../lib/adapters/aws/secrets.js'),
+            ]);
+            return new SecretsManagerReader(new SecretsManagerClient({})).read(secretId);
+          },
+        },
+        clock: Date.now,
+      }),
+    );
   },
   dev: async (args) => (await import('../lib/local/dev.js')).runDev(args),
   demo: async (args) => (await import('../lib/local/demo.js')).runDemo(args),

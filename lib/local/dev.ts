@@ -39,6 +39,7 @@ serverless-rollouts local mode is up (${((Date.now() - started) / 1000).toFixed(
   Harbor secret    ${local.secrets.harbor}
   Cluster          ${local.sandbox ? 'sandbox (kube-apiserver, controllers, simulated nodes)' : 'your kubeconfig'}: KUBECONFIG=${kubeconfig} kubectl get virtualservices
   CLI              npx rollouts list | get rollouts-demo --watch | set image rollouts-demo rollouts-demo=argoproj/rollouts-demo:yellow | promote rollouts-demo
+  Prometheus       ${local.metrics ? `${local.metrics.prometheusUrl}   (the mesh simulator's Istio metrics; examples/istio-demo/analysis's prometheus-address)` : 'not started (no Prometheus installed, or your own cluster)'}
   Dashboard        ${dashboard.line}
   Logs             ${relative(process.cwd(), REPO_ROOT) || '.'}/.rollouts/*.log
 

@@ -33,6 +33,9 @@ import { serveNudges } from './nudges.js';
 import { freePort } from './ports.js';
 import { createWebhookHandler } from '../app/triggers/webhook-handler.js';
 import { harborHostsFromEnvironment } from '../adapters/aws/trigger-deps.js';
+import { KubeHttp } from '../adapters/kube/http.js';
+import { parseAnalysisTemplate } from '../core/analysis/template.js';
+import { startLocalMetrics, type LocalMetrics } from './mesh.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from './testcluster.js';
 
 export const STATE_DIR = join(REPO_ROOT, '.rollouts');
@@ -55,6 +58,11 @@ export interface LocalMode {
   clusters: ClusterConnections;
   kubeconfigPath: string;
   sandbox: boolean;
+  /**
+   * The sandbox's mesh simulator and the real Prometheus scraping it (the `prometheus-address` arg
+   * of examples/istio-demo/analysis); absent with your own cluster, or when no Prometheus is installed.
+   */
+  metrics?: LocalMetrics;
   /** Starts a pass for `key` now: what the CLI's nudge does, for callers in this process. */
   nudge(key: RolloutKey): Promise<void>;
   stop(): Promise<void>;
@@ -79,6 +87,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
     let target: ClusterTarget;
     let kubeconfigPath: string;
+    let metrics: LocalMetrics | undefined;
     const sandbox = !options.kubeconfig;
     const namespaces = options.namespaces ?? ['default'];
     if (options.kubeconfig) {
@@ -108,7 +117,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       ]);
       const demo = parseRollout(readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0]);
       if (!demo.ok) throw new Error(`examples/istio-demo/rollout.yaml: ${demo.error.join('; ')}`);
+      await applyDemoTemplates(store);
       await store.apply(demo.value, Date.now());
+      metrics = await startSandboxMetrics(cluster, options.progress);
+      if (metrics) stops.push(() => (metrics as LocalMetrics).stop());
     }
     const registry = clusterRegistrySchema.safeParse([target]);
     if (!registry.success) throw new Error(`local cluster: ${formatIssues(registry.error)}`);
@@ -162,12 +174,55 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       clusters,
       kubeconfigPath,
       sandbox,
+      ...(metrics ? { metrics } : {}),
       nudge: runner.nudge,
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+export const DEMO_TEMPLATES_DIR = join(REPO_ROOT, 'examples/istio-demo/analysis');
+export const DEMO_VIRTUAL_SERVICES = ['rollouts-demo-vsvc1', 'rollouts-demo-vsvc2'];
+
+/** examples/istio-demo/analysis's AnalysisTemplates, stored as `rollouts apply` stores them. */
+async function applyDemoTemplates(store: RolloutStore): Promise<void> {
+  for (const document of readManifests(DEMO_TEMPLATES_DIR)) {
+    const template = parseAnalysisTemplate(document);
+    if (!template.ok)
+      throw new Error(
+        `examples/istio-demo/analysis: ${document.metadata?.name}: ${template.error.join('; ')}`,
+      );
+    await store.applyTemplate(template.value, document, Date.now());
+  }
+}
+
+/**
+ * The mesh simulator on the demo's VirtualServices and a real Prometheus scraping it. Without a
+ * Prometheus binary, local mode goes on without metrics and says how to get one.
+ */
+async function startSandboxMetrics(
+  cluster: TestCluster,
+  progress: (message: string) => void,
+): Promise<LocalMetrics | undefined> {
+  progress('starting the mesh simulator and Prometheus');
+  let reported = false;
+  try {
+    return await startLocalMetrics({
+      kube: new KubeHttp(cluster.admin()),
+      namespace: 'default',
+      virtualServices: DEMO_VIRTUAL_SERVICES,
+      logFile: join(STATE_DIR, 'prometheus.log'),
+      onError: (error) => {
+        if (!reported) progress(`mesh simulator: ${error.message} (it goes on with what it last read)`);
+        reported = true;
+      },
+    });
+  } catch (error) {
+    progress(`no metrics for analysis: ${(error as Error).message}`);
+    return undefined;
   }
 }
 

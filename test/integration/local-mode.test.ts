@@ -35,7 +35,7 @@ function listening(url: string): Promise<boolean> {
 }
 
 describe('npm run demo', () => {
-  it("walks the guide's scenario to Healthy on yellow and says so", async () => {
+  it("walks the guide's scenario to Healthy on yellow, then aborts bad-red on its failed analysis and completes green", async () => {
     const demo = run(['demo']);
     const code = await demo.exited;
     const output = demo.output();
@@ -46,8 +46,32 @@ describe('npm run demo', () => {
     expect(output).toMatch(/http-primary 50\/50, tls\[0\] 50\/50, tcp\[0\] 50\/50/);
     expect(output).toMatch(/Healthy\s+step 4\/4\s+rollouts-demo-vsvc1: http-primary 100\/0/);
     expect(output).toContain('demo complete: argoproj/rollouts-demo:yellow is stable');
+    // Act 2: bad-red fails its analysis against the real Prometheus and aborts by itself.
+    const act2 = output.slice(output.indexOf('Act 2: canary analysis'));
+    const bad = act2.slice(
+      act2.indexOf('pushed argoproj/rollouts-demo:bad-red'),
+      act2.indexOf('pushed argoproj/rollouts-demo:green'),
+    );
+    expect(bad).toMatch(
+      /http-primary 80\/20, tls\[0\] 80\/20, tcp\[0\] 80\/20 \| rollouts-demo-vsvc2: http-secondary 80\/20/,
+    );
+    expect(bad).toMatch(/analysis success-rate #\d \[0\.\d+\] Failed/);
+    expect(bad).toMatch(
+      /Degraded\s+step 3\/5\s+rollouts-demo-vsvc1: http-primary 100\/0, tls\[0\] 100\/0, tcp\[0\] 100\/0 \| rollouts-demo-vsvc2: http-secondary 100\/0, tls\[0\] 100\/0, tcp\[0\] 100\/0/,
+    );
+    expect(bad).toMatch(
+      /Rollout aborted update to revision \d+: Step-based analysis phase failed: Metric "[\w-]+" assessed Failed due to failed \(2\) > failureLimit \(1\)/,
+    );
+    // Then green passes it and completes.
+    const good = act2.slice(act2.indexOf('pushed argoproj/rollouts-demo:green'));
+    expect(good).toMatch(/analysis success-rate #3 \[1\] Successful/);
+    expect(good).toMatch(/analysis run r\d+-step3-\d+ Successful/);
+    expect(good).toMatch(/Healthy\s+step 5\/5\s+rollouts-demo-vsvc1: http-primary 100\/0/);
+    expect(output).toContain(
+      'demo complete: argoproj/rollouts-demo:bad-red failed its analysis and was aborted',
+    );
     expect(code).toBe(0);
-  }, 240_000);
+  }, 420_000);
 });
 
 describe('npm start', () => {

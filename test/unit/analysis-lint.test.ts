@@ -38,6 +38,29 @@ describe('rollouts lint with AnalysisTemplates', () => {
     ]);
   });
 
+  it('warns that an in-cluster Prometheus address cannot answer the runner, and still exits 0', () => {
+    const inCluster = GUARDED.replace(
+      'http://prometheus.example.com:9090',
+      'http://prometheus-server.monitoring.svc.cluster.local:9090',
+    );
+    const viaArg = GUARDED.replace('http://prometheus.example.com:9090', '{{args.address}}').replace(
+      '  - name: service-name',
+      '  - name: service-name\n  - name: address',
+    );
+    const path = file(
+      'templates.yaml',
+      `${inCluster}\n---\n${viaArg.replace('name: success-rate', 'name: by-arg')}`,
+    );
+    const result = rollouts('lint', '-f', path);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      `${path}: AnalysisTemplate default/success-rate: warning: spec.metrics[0].provider.prometheus.address: http://prometheus-server.monitoring.svc.cluster.local:9090 is a Kubernetes in-cluster name: the runner runs outside the cluster (AWS Lambda) and cannot resolve it; expose it through a load balancer the runner can reach, or use Amazon Managed Prometheus (https://aps-workspaces.<region>.amazonaws.com/workspaces/<id> with authentication.sigv4)`,
+      `${path}: AnalysisTemplate default/success-rate: OK, 1 metric(s)`,
+      // An address given by an arg is checked when the run measures it.
+      `${path}: AnalysisTemplate default/by-arg: OK, 1 metric(s)`,
+    ]);
+  });
+
   it('an expr-lang condition is an error naming the form and its CEL rewrite: exit 1', () => {
     const path = file(
       'template.yaml',

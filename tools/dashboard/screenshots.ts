@@ -6,18 +6,15 @@
  * the Rollout at 95/5; then promotes and takes the analysis once its run is over. Each picture is
  * as tall as its content; `pngquant` (Debian's package), when installed, reduces it to a palette.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Locator, type Page } from 'playwright-core';
-import { KubeHttp } from '../../lib/adapters/kube/http.js';
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import { applyFiles, sendCommand } from '../../lib/app/cli/store-commands.js';
 import { startDashboard } from '../../lib/app/dashboard/server.js';
 import type { Command } from '../../lib/core/engine/types.js';
 import { parseRollout } from '../../lib/core/model/rollout.js';
-import { startLocalMetrics } from '../../lib/local/mesh.js';
 import { startLocalMode, type LocalMode } from '../../lib/local/mode.js';
 import { waitFor } from '../../lib/local/processes.js';
 import { readManifests, REPO_ROOT } from '../../lib/local/testcluster.js';
@@ -111,15 +108,14 @@ function analysedDemo(prometheusUrl: string) {
 
 await buildDashboardPage(pageDir);
 const local = await startLocalMode({ progress: (message) => console.log(`… ${message}`) });
-const admin = new KubeConfig();
-admin.loadFromFile(local.kubeconfigPath);
-admin.setCurrentContext('admin');
-const metrics = await startLocalMetrics({
-  kube: new KubeHttp(admin),
-  namespace: KEY.namespace,
-  virtualServices: ['rollouts-demo-vsvc1'],
-  logFile: join(REPO_ROOT, '.tmp/screenshots-prometheus.log'),
-});
+// Local mode's own mesh simulator and Prometheus (on both VirtualServices).
+const { metrics } = local;
+if (!metrics) {
+  await local.stop();
+  throw new Error(
+    "no Prometheus: build it with `bash tools/prometheus/build.sh` or install Debian's `prometheus`",
+  );
+}
 const dashboard = await startDashboard({ connection: local, pageDir });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -164,6 +160,5 @@ try {
 } finally {
   await browser.close();
   await dashboard.close();
-  await metrics.stop();
   await local.stop();
 }

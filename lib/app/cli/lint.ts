@@ -10,6 +10,7 @@ import { formatRef } from '../../core/model/references.js';
 import type { TrafficSpec } from '../../core/model/rollout.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import { kindOf } from '../../core/model/yaml.js';
+import { inClusterAddress } from '../../adapters/metrics/reachability.js';
 import { isArgoManifest, loadManifests, parseForLint, rolloutLabel, type SourceFile } from './manifests.js';
 
 export interface LintReport {
@@ -33,6 +34,7 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
     templates.push(parsed.value);
     const label = `${source}: ${templateLabel(parsed.value)}`;
     lines.push(...templateWarnings(parsed.value).map((warning) => `${label}: warning: ${warning}`));
+    lines.push(...unreachableAddresses(parsed.value).map((warning) => `${label}: warning: ${warning}`));
     lines.push(`${label}: OK, ${parsed.value.metrics.length} metric(s)`);
   }
   for (const { source, document } of loaded.value.rollouts) {
@@ -69,6 +71,24 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
       lines.push(...managedRouteNotes(parsed.value, loaded.value.virtualServices, label));
   }
   return { ok, lines };
+}
+
+/**
+ * A prometheus `address` or web `url` written out (no `{{args.x}}`) that only means something
+ * inside the cluster: every measurement would fail, since the runner runs outside it. A warning,
+ * as the template may be meant for another runner; the measurement's error says the same.
+ */
+function unreachableAddresses(template: AnalysisTemplate): string[] {
+  return template.metrics.flatMap((metric, index) => {
+    const { prometheus, web } = metric.provider as {
+      prometheus?: { address?: unknown };
+      web?: { url?: unknown };
+    };
+    const [field, value] = prometheus ? ['prometheus.address', prometheus.address] : ['web.url', web?.url];
+    if (typeof value !== 'string' || value.includes('{{') || !URL.canParse(value)) return [];
+    const why = inClusterAddress(new URL(value));
+    return why ? [`spec.metrics[${index}].provider.${field}: ${why}`] : [];
+  });
 }
 
 function documentLabel(document: unknown): string {

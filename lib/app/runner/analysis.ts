@@ -41,10 +41,18 @@ export async function takeMeasurements(
   now: number,
 ): Promise<TakenMeasurement[]> {
   const due = dueMeasurements(status, now);
-  return Promise.all(due.map((entry) => takeOne(deps, entry, now)));
+  return Promise.all(due.map((entry) => takeMeasurement(deps, entry, now)));
 }
 
-async function takeOne(deps: RunnerDeps, due: DueMeasurement, now: number): Promise<TakenMeasurement> {
+/** What taking a measurement needs: the providers, the secrets reader, the clock. */
+export type MeasuringDeps = Pick<RunnerDeps, 'metrics' | 'secrets' | 'clock'>;
+
+/** One measurement under its timeout, secrets read and masked in any error; never throws. */
+export async function takeMeasurement(
+  deps: MeasuringDeps,
+  due: DueMeasurement,
+  now: number,
+): Promise<TakenMeasurement> {
   const secrets = await readSecrets(deps, due);
   const result = secrets.ok ? await measure(deps, due, secrets.value, now) : secrets;
   const masked = result.ok || !secrets.ok ? result : err(mask(result.error, [...secrets.value.values()]));
@@ -52,7 +60,7 @@ async function takeOne(deps: RunnerDeps, due: DueMeasurement, now: number): Prom
 }
 
 async function measure(
-  deps: RunnerDeps,
+  deps: MeasuringDeps,
   due: DueMeasurement,
   secrets: ReadonlyMap<string, string>,
   now: number,
@@ -70,7 +78,7 @@ async function measure(
 
 /** The secret args' values by arg name; a secret that cannot be read fails the measurement. */
 async function readSecrets(
-  deps: RunnerDeps,
+  deps: MeasuringDeps,
   due: DueMeasurement,
 ): Promise<Result<Map<string, string>, string>> {
   const values = new Map<string, string>();

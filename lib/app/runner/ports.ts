@@ -228,6 +228,11 @@ export interface EventPublisher {
 /** Wakes the runner for `key` at `at` (a best effort: the schedule is the safety net). */
 export interface WakeupScheduler {
   schedule(key: RolloutKey, at: number, now: number): Promise<void>;
+  /**
+   * The longest wait (ms) `schedule` can arm; a later instant is dropped. Absent: no limit. The
+   * runner stores a longer wait due when it comes within reach (core/engine/wake-schedule.ts).
+   */
+  readonly reachMs?: number;
 }
 
 /** Structured logging, as Powertools' Logger offers it: a message and its attributes. */

@@ -20,6 +20,7 @@ import type {
   RolloutStatus,
 } from '../../core/engine/types.js';
 import { dueMeasurements } from '../../core/engine/analysis.js';
+import { storedDueAt } from '../../core/engine/wake-schedule.js';
 import { formatPlanError, plan } from '../../core/istio/weights.js';
 import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
@@ -278,6 +279,8 @@ async function passOnce(context: PassContext, slot: WatchSlot): Promise<Outcome 
   if (decisions.at(-1)?.wakeAt === now && dueMeasurements(status, now).length) await round([null]);
   const actions = decisions.flatMap((decision) => decision.actions);
   const wakeAt = decisions.at(-1)?.wakeAt ?? null;
+  // Beyond the wake-up's reach, due when it comes within reach: that pass arms it (wake-schedule.ts).
+  const dueAt = wakeAt === null ? null : storedDueAt(wakeAt, now, deps.wakeups.reachMs);
   const waitingFor = decisions.at(-1)?.waitingFor;
 
   try {
@@ -295,7 +298,7 @@ async function passOnce(context: PassContext, slot: WatchSlot): Promise<Outcome 
       ? startWatch(cluster, rollout, waitingFor, observed, slot, deps.clock(), abandon.signal)
       : undefined;
   const saved = await deps.store
-    .savePass({ stored, owner: deps.owner, status, dueAt: wakeAt, processed: commands, history, now })
+    .savePass({ stored, owner: deps.owner, status, dueAt, processed: commands, history, now })
     .catch((error: unknown) => {
       abandon.abort();
       throw error;
@@ -311,7 +314,7 @@ async function passOnce(context: PassContext, slot: WatchSlot): Promise<Outcome 
     // Timed from now, not from the pass's start: a pause ends at its instant, not a pass later.
     await deps.wakeups.schedule(stored.key, wakeAt, deps.clock());
   }
-  return { key: stored.key, result: 'done', status, dueAt: wakeAt };
+  return { key: stored.key, result: 'done', status, dueAt };
 }
 
 /** A reference the Rollout makes that does not hold is a value (InvalidSpec); anything else stays thrown. */

@@ -46,23 +46,27 @@ export function measurementsDue(runs: readonly AnalysisRun[], now: number): Sche
   const due: DueMeasurement[] = [];
   let nextAt: number | null = null;
   for (const run of runs) {
-    run.metrics.forEach((metric, index) => {
+    run.metrics.forEach((_metric, index) => {
       const at = nextMeasurementAt(run, index);
       if (at === undefined) return;
-      if (at <= now) {
-        const result = run.results[index];
-        due.push({
-          runId: run.id,
-          metric: metric.name,
-          index: result ? result.taken : 0,
-          provider: metric.provider,
-          timeoutMs: timeoutOf(metric),
-          secrets: run.secrets.filter((secret) => argsUsed(metric.provider).has(secret.name)),
-        });
-      } else nextAt = nextAt === null ? at : Math.min(nextAt, at);
+      if (at <= now) due.push(measurementOf(run, index));
+      else nextAt = nextAt === null ? at : Math.min(nextAt, at);
     });
   }
   return { due, nextAt };
+}
+
+/** The measurement metric `index` of `run` is waiting for, whether or not it is due. */
+export function measurementOf(run: AnalysisRun, index: number): DueMeasurement {
+  const metric = run.metrics[index] as FrozenMetric;
+  return {
+    runId: run.id,
+    metric: metric.name,
+    index: run.results[index]?.taken ?? 0,
+    provider: metric.provider,
+    timeoutMs: timeoutOf(metric),
+    secrets: run.secrets.filter((secret) => argsUsed(metric.provider).has(secret.name)),
+  };
 }
 
 /** Argo's provider timeouts: prometheus `timeout` and web `timeoutSeconds`, both in seconds. */
