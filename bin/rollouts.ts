@@ -26,6 +26,9 @@ Commands on the store (local mode from 'npm start', or a deployed stack: --stack
   promote NAME [--full]
   abort NAME
   retry NAME
+  A fleet (spec.clusters): get NAME shows waves x clusters; promote NAME promotes every member in
+  flight one step, --cluster C only C's, --wave ends the current wave's bake; abort/retry NAME act on
+  the whole fleet (with --cluster C, on that member alone)
   history NAME
   dashboard [--port N]               a web page on 127.0.0.1 with every rollout, live, and its actions
   Flags: -n/--namespace NS (default "default"), --cluster NAME (default "default"), --stack NAME, --table T, --endpoint URL
@@ -123,6 +126,7 @@ const STORE_FLAGS = {
   watch: { type: 'boolean', short: 'w' },
   'until-done': { type: 'boolean' },
   full: { type: 'boolean' },
+  wave: { type: 'boolean' },
   port: { type: 'string' },
   filename: { type: 'string', short: 'f', multiple: true },
 } as const;
@@ -183,9 +187,36 @@ async function runGet(args: string[]): Promise<number> {
   );
 }
 
+type FleetRequest = Command | { kind: 'setImageAssignment'; assignment: string };
+
+/** A command for the fleet of that name, when there is one and it is meant (see store-commands sendToFleet). */
+async function toFleet(
+  connection: Connection,
+  { values }: ReturnType<typeof storeArgs>,
+  name: string | undefined,
+  command: FleetRequest,
+): Promise<CommandOutput | undefined> {
+  const promoting = command.kind === 'promote' || command.kind === 'promoteFull';
+  if (!name || (values.cluster && !promoting)) return undefined;
+  const { findFleet, sendToFleet } = await storeCommands();
+  const fleet = await findFleet(connection, { namespace: values.namespace ?? 'default', name });
+  if (!fleet && values.wave) throw new UsageError(`--wave goes with promote of a fleet; ${name} is not one`);
+  return (
+    fleet &&
+    sendToFleet(connection, fleet, command, {
+      now: Date.now(),
+      ...(values.cluster ? { cluster: values.cluster } : {}),
+      ...(values.wave ? { wave: true } : {}),
+    })
+  );
+}
+
 const simple = (command: Command) => (args: string[]) =>
-  withStore(args, async (connection, { positionals, key }) =>
-    (await storeCommands()).sendCommand(connection, key(positionals[0]), command, Date.now()),
+  withStore(
+    args,
+    async (connection, parsed) =>
+      (await toFleet(connection, parsed, parsed.positionals[0], command)) ??
+      (await storeCommands()).sendCommand(connection, parsed.key(parsed.positionals[0]), command, Date.now()),
   );
 
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
@@ -204,22 +235,29 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
       (await storeCommands()).history(connection, key(positionals[0])),
     ),
   promote: (args) =>
-    withStore(args, async (connection, { values, positionals, key }) =>
-      (await storeCommands()).sendCommand(
-        connection,
-        key(positionals[0]),
-        values.full ? { kind: 'promoteFull' } : { kind: 'promote' },
-        Date.now(),
-      ),
-    ),
+    withStore(args, async (connection, parsed) => {
+      const command: Command = parsed.values.full ? { kind: 'promoteFull' } : { kind: 'promote' };
+      return (
+        (await toFleet(connection, parsed, parsed.positionals[0], command)) ??
+        (await storeCommands()).sendCommand(
+          connection,
+          parsed.key(parsed.positionals[0]),
+          command,
+          Date.now(),
+        )
+      );
+    }),
   abort: simple({ kind: 'abort' }),
   retry: simple({ kind: 'retry' }),
   set: (args) =>
-    withStore(args, async (connection, { positionals, key }) => {
+    withStore(args, async (connection, parsed) => {
+      const { positionals, key } = parsed;
       const { sendCommand, setImageCommand } = await storeCommands();
       const [what, name, assignment] = positionals;
       if (what !== 'image' || !assignment)
         throw new UsageError('usage: rollouts set image NAME CONTAINER=IMAGE');
+      const fleet = await toFleet(connection, parsed, name, { kind: 'setImageAssignment', assignment });
+      if (fleet) return fleet;
       const stored = await connection.store.get(key(name));
       if (!stored) return { ok: false, stderr: `rollout ${key(name).namespace}/${name} not found\n` };
       const command = setImageCommand(stored, assignment);

@@ -24,6 +24,7 @@ import { formatIssues } from '../core/model/issues.js';
 import { runnerRbac } from '../core/model/runner-access.js';
 import { parseRollout } from '../core/model/rollout.js';
 import { RolloutStore } from '../adapters/dynamodb/repository.js';
+import { FleetStore } from '../adapters/dynamodb/fleets.js';
 import { localDynamoDbClient } from '../adapters/dynamodb/client.js';
 import { createTableInput } from '../adapters/dynamodb/table.js';
 import type { RolloutKey } from '../adapters/dynamodb/types.js';
@@ -203,6 +204,7 @@ export function startRunnerLoop(
   const wakeups = new TimerWakeups((key: RolloutKey) => void nudge(key));
   const deps: RunnerDeps = {
     store,
+    fleets: new FleetStore(store),
     clusters,
     events: new MemoryPublisher(onEvent),
     wakeups,

@@ -134,6 +134,11 @@ export function describeList(items: StoredRollout[]): string {
       status.canaryImage ?? status.stableImage ?? '',
     ]);
   }
+  return formatTable(rows);
+}
+
+/** Rows as columns padded to their widest cell; the first row is the header. */
+export function formatTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return `${rows
     .map((row) =>

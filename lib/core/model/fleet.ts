@@ -36,9 +36,18 @@ export interface Fleet {
   template: Rollout;
 }
 
-export interface FleetKey {
+/**
+ * The cluster part of a fleet's key: the fleet record is kept and addressed like a Rollout on this
+ * cluster, which no registered cluster can be called (it is not a DNS label).
+ */
+export const FLEET_CLUSTER = '*';
+
+export function fleetKey(fleet: Pick<Fleet, 'namespace' | 'name'>): {
+  cluster: string;
   namespace: string;
   name: string;
+} {
+  return { cluster: FLEET_CLUSTER, namespace: fleet.namespace, name: fleet.name };
 }
 
 const waveSchema = z
