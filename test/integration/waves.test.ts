@@ -16,6 +16,7 @@ import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import { runPass } from '../../lib/app/runner/pass.js';
 import type { RunnerDeps } from '../../lib/app/runner/ports.js';
 import { acceptPushes } from '../../lib/app/triggers/pushes.js';
+import { findFleet, get, list, sendToFleet } from '../../lib/app/cli/store-commands.js';
 import { readWeights } from '../../lib/core/istio/weights.js';
 import { fleetKey, memberRollout, parseFleet, type Fleet } from '../../lib/core/model/fleet.js';
 import { runnerRbac } from '../../lib/core/model/runner-access.js';
@@ -225,6 +226,34 @@ describe('a fleet of three clusters in waves', () => {
       expect((await readDeployment(name, namespace, 'rollouts-demo-stable')).image).toBe(YELLOW);
       expect(allStable(await weightsOn(fleet, name))).toBe(true);
     }
+    // The CLI: get shows waves x clusters with each member's step and live weights; list one line for the fleet.
+    const connection = { store, clusters: new ClusterConnections(registry()) };
+    const shown = await get(connection, { cluster: 'default', namespace, name: fleet.name });
+    expect(shown.ok).toBe(true);
+    const text = shown.ok ? shown.stdout : '';
+    expect(text).toContain('Fleet:           3 cluster(s) in 3 wave(s); on abort, completed clusters: Keep');
+    expect(text).toContain(`Image:           ${YELLOW} (revision 1)`);
+    for (const [wave, cluster] of [
+      ['first', 'one'],
+      ['second', 'two'],
+      ['third', 'three'],
+    ])
+      expect(text).toMatch(
+        new RegExp(
+          `  ${wave}\\s+${cluster}\\s+✔ Healthy\\s+2/2\\s+argoproj/rollouts-demo:yellow\\s+rollouts-demo-vsvc1 100/0 100/0 100/0, rollouts-demo-vsvc2 100/0 100/0 100/0\\s+complete`,
+        ),
+      );
+    const listed = await list(connection);
+    const lines = (listed.ok ? listed.stdout : '').trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^FLEET\s+NAMESPACE\s+NAME\s+STATUS\s+WAVE\s+CLUSTERS\s+IMAGE$/),
+      expect.stringMatching(
+        new RegExp(
+          `^3 clusters\\s+${namespace}\\s+rollouts-demo\\s+Healthy\\s+3/3\\s+one,two,three\\s+argoproj/rollouts-demo:yellow$`,
+        ),
+      ),
+    ]);
+
     // Wave 2 opened at the end of wave 1's bake, not before.
     const history = await fleets.history(fleet);
     const at = (prefix: string) =>
@@ -278,6 +307,18 @@ describe('a fleet of three clusters in waves', () => {
     for (const name of CLUSTERS) expect(allStable(await weightsOn(fleet, name))).toBe(true);
     expect((await readDeployment('three', namespace, 'rollouts-demo-canary')).image).not.toBe(BLUE);
     expect((await fleets.get(fleet))?.status.message).toContain('member on two aborted');
+    const stored = await findFleet(connection, fleet);
+    const refused = await sendToFleet(
+      connection,
+      stored!,
+      { kind: 'promote' },
+      { wave: true, now: Date.now() },
+    );
+    expect(refused).toEqual({
+      ok: false,
+      stderr:
+        'fleet ' + namespace + '/rollouts-demo: no wave is baking: the fleet is Degraded; nothing sent\n',
+    });
   }, 300_000);
 
   it('a runner that dies between member commands still leaves every member aborted exactly once', async () => {

@@ -10,7 +10,7 @@ export function describeWeights(live: LiveWeights | undefined, fallback: number)
   return live
     .map(
       (vs) =>
-        `${vs.ref.split('.')[0]} ${vs.routes.map((route) => `${route.stable}/${route.canary}`).join(' ')}`,
+        `${vs.ref.split('/').at(-1)} ${vs.routes.map((route) => `${route.stable}/${route.canary}`).join(' ')}`,
     )
     .join(', ');
 }
