@@ -37,7 +37,7 @@ Cluster setup:
   rbac --cluster NAME [--config cdk.json]   the RBAC and admission policy for one cluster (kubectl apply -f -)
 
 Local mode:
-  dev [--kubeconfig FILE --context NAME --namespaces a,b]   run everything on this machine (npm start)
+  dev [--kubeconfig FILE --context NAME --namespaces a,b] [--waves]   run everything on this machine (npm start); --waves: three sandbox clusters and examples/waves
   demo                                     the seed's scenario, unattended (npm run demo)
 `;
 
