@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { decideFleet, initialFleetStatus } from '../../lib/core/fleet/decide.js';
-import type { FleetStatus, MemberStatuses } from '../../lib/core/fleet/types.js';
+import type { FleetCommand, FleetStatus, MemberStatuses } from '../../lib/core/fleet/types.js';
 import type { RolloutStatus } from '../../lib/core/engine/types.js';
 import { checkFleetScope, memberRollout, parseFleet, type Fleet } from '../../lib/core/model/fleet.js';
 import { stringify } from 'yaml';
@@ -196,6 +196,18 @@ function secondWaveOpened(fleet: Fleet, started: FleetStatus): FleetStatus {
   return decideFleet(fleet, completed, members, { kind: 'promoteWave' }, T0 + 2).status;
 }
 
+/** `command` while wave 1 (one) is complete and wave 2 (two, three) is in flight. */
+function commandInWaveTwo(fleet: Fleet, command: FleetCommand) {
+  const opened = secondWaveOpened(fleet, start(fleet, allOn(V1)).status);
+  return decideFleet(
+    fleet,
+    opened,
+    { one: healthy(V2), two: inFlight(V2), three: inFlight(V2) },
+    command,
+    T0 + 2,
+  );
+}
+
 describe('the fleet engine', () => {
   it('a new image opens wave 1 only: setImage to its member, once, with a dedupe key', () => {
     const fleet = fleetOf(THREE);
@@ -353,16 +365,7 @@ describe('the fleet engine', () => {
   });
 
   it('Keep leaves completed members alone', () => {
-    const fleet = fleetOf(THREE);
-    const started = start(fleet, allOn(V1)).status;
-    const opened = secondWaveOpened(fleet, started);
-    const decision = decideFleet(
-      fleet,
-      opened,
-      { one: healthy(V2), two: inFlight(V2), three: inFlight(V2) },
-      { kind: 'abort' },
-      T0 + 2,
-    );
+    const decision = commandInWaveTwo(fleetOf(THREE), { kind: 'abort' });
     expect(decision.commands.map((c) => c.cluster)).toEqual(['two', 'three']);
   });
 
@@ -399,16 +402,7 @@ describe('the fleet engine', () => {
   });
 
   it('a new image mid-rollout aborts members of later waves in flight and restarts wave 1', () => {
-    const fleet = fleetOf(THREE);
-    const started = start(fleet, allOn(V1)).status;
-    const opened = secondWaveOpened(fleet, started);
-    const decision = decideFleet(
-      fleet,
-      opened,
-      { one: healthy(V2), two: inFlight(V2), three: inFlight(V2) },
-      { kind: 'setImage', image: 'app:v3' },
-      T0 + 2,
-    );
+    const decision = commandInWaveTwo(fleetOf(THREE), { kind: 'setImage', image: 'app:v3' });
     expect(
       decision.commands.map((c) => [c.cluster, c.command, c.dedupeKey.split('/').slice(-3).join('/')]),
     ).toEqual([

@@ -10,6 +10,7 @@ import type { Command } from '../../core/engine/types.js';
 import { fleetKey, memberRollout, type Fleet } from '../../core/model/fleet.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type {
+  FleetErrorInput,
   FleetRecords,
   FleetSaveInput,
   StoredFleet,
@@ -120,13 +121,7 @@ export class FleetStore implements FleetRecords {
     });
   }
 
-  recordError(input: {
-    stored: StoredFleet;
-    owner: string;
-    message: string;
-    retryAt: number;
-    now: number;
-  }): Promise<void> {
+  recordError(input: FleetErrorInput): Promise<void> {
     return this.rollouts.recordError({ ...input, stored: input.stored.record });
   }
 

@@ -146,14 +146,10 @@ export interface FleetRecords {
     dedupeKey: string,
   ): Promise<CommandResult>;
   savePass(input: FleetSaveInput): Promise<Result<void, 'conflict'>>;
-  recordError(input: {
-    stored: StoredFleet;
-    owner: string;
-    message: string;
-    retryAt: number;
-    now: number;
-  }): Promise<void>;
+  recordError(input: FleetErrorInput): Promise<void>;
 }
+
+export type FleetErrorInput = Omit<ErrorInput, 'stored'> & { stored: StoredFleet };
 
 /** `Kind/namespace/name` (`Kind/name` for a ClusterAnalysisTemplate): how a stored template is keyed. */
 export function templateKey(ref: TemplateRef): string {

@@ -6,7 +6,6 @@
  */
 import { decideFleet, DEFAULT_FLEET_OPTIONS } from '../../core/fleet/decide.js';
 import type { FleetDecision, FleetEvent, MemberCommand } from '../../core/fleet/types.js';
-import type { LifecycleEvent } from '../../core/engine/types.js';
 import {
   backoffMs,
   DEFAULT_LEASE_MS,
@@ -14,6 +13,7 @@ import {
   LeaseLostError,
   MAX_SAVE_ATTEMPTS,
   processRollout,
+  publish,
   type Outcome,
 } from './process-rollout.js';
 import {
@@ -129,12 +129,7 @@ async function fleetPass(
     now,
   });
   if (!saved.ok) return 'conflict';
-  if (events.length)
-    await deps.events
-      .publish(events.map((event) => ({ key, event: asLifecycleEvent(event), phase: status.phase, at })))
-      .catch((error: Error) =>
-        deps.logger?.error('publishing fleet events failed', { fleet: formatKey(key), error: error.message }),
-      );
+  await publish(deps, key, events, status.phase, at);
   if (wakeAt !== null) await deps.wakeups.schedule(key, wakeAt, now);
   return {
     outcome: { key, result: 'done', status: status as never, dueAt: wakeAt },
@@ -167,11 +162,6 @@ async function recordFleetError(
   await fleets.recordError({ stored, owner: deps.owner, message, retryAt, now });
   await deps.wakeups.schedule(stored.key, retryAt, now).catch(() => undefined);
   return { key: stored.key, result: 'error', message, retryAt };
-}
-
-/** Fleet events travel as lifecycle events: the same bus, the fleet's key, the wave and its clusters. */
-function asLifecycleEvent(event: FleetEvent): LifecycleEvent {
-  return event;
 }
 
 function transition(event: FleetEvent, phase: string, at: string, runner: string): HistoryEntry {
