@@ -129,12 +129,13 @@ async function weightsOn(fleet: Fleet, name: Name): Promise<[number, number][]> 
 const allStable = (pairs: [number, number][]) =>
   pairs.every(([stable, canary]) => stable === 100 && canary === 0);
 
-function fleetIn(namespace: string, waves: unknown[]): Fleet {
+function fleetIn(namespace: string, waves: unknown[], completedClusters = 'Keep'): Fleet {
   const doc = structuredClone(readDocuments('examples/istio-demo/rollout.yaml')[0]) as any;
   doc.metadata.namespace = namespace;
   delete doc.spec.cluster;
   doc.spec.clusters = [...CLUSTERS];
   doc.spec.waves = waves;
+  doc.spec.onAbort = { completedClusters };
   doc.spec.strategy.canary.steps = [{ setWeight: 20 }, { pause: { duration: '1s' } }];
   doc.spec.strategy.canary.abortScaleDownDelaySeconds = 1;
   const parsed = parseFleet(doc);
@@ -387,5 +388,83 @@ describe('a fleet of three clusters in waves', () => {
       ]);
       expect(history.filter((entry) => entry.event === 'Rollout Aborted')).toHaveLength(1);
     }
+  }, 300_000);
+  it('abort with Revert puts the previous stable image back on completed clusters and takes the rest back to 100/0', async () => {
+    const namespace = await prepareNamespace('waves-revert');
+    const store = await createStore();
+    const fleets = new FleetStore(store);
+    const fleet = fleetIn(
+      namespace,
+      [
+        { name: 'first', clusters: ['one'] },
+        // Held at 80/20 until promoted, so it is in flight when the fleet aborts.
+        { name: 'rest', clusters: ['two', 'three'], steps: [{ setWeight: 20 }, { pause: {} }] },
+      ],
+      'Revert',
+    );
+    await fleets.apply(fleet, Date.now());
+    const deps = depsFor(store, 'runner-revert');
+    await passUntil(
+      deps,
+      async () => Object.values(await members(fleets, fleet)).every((m) => m?.status.stableImage === BLUE),
+      'members to observe their stable images',
+    );
+    const connection = { store, clusters: new ClusterConnections(registry()) };
+    const started = await sendToFleet(
+      connection,
+      (await findFleet(connection, fleet))!,
+      { kind: 'setImageAssignment', assignment: `rollouts-demo=${YELLOW}` },
+      { now: Date.now() },
+    );
+    expect(started).toEqual({
+      ok: true,
+      stdout: `fleet ${namespace}/rollouts-demo: rolling out ${YELLOW} as revision 1\n`,
+    });
+    await passUntil(
+      deps,
+      async () => {
+        const current = await members(fleets, fleet);
+        return (
+          current.one?.status.stableImage === YELLOW &&
+          [current.two, current.three].every((m) => m?.status.phase === 'Paused')
+        );
+      },
+      'wave 1 complete and wave 2 paused at 80/20',
+    );
+    expect((await readDeployment('one', namespace, 'rollouts-demo-stable')).image).toBe(YELLOW);
+    expect(await weightsOn(fleet, 'two')).toContainEqual([80, 20]);
+
+    const aborted = await sendToFleet(
+      connection,
+      (await findFleet(connection, fleet))!,
+      { kind: 'abort' },
+      { now: Date.now() },
+    );
+    expect(aborted).toEqual({
+      ok: true,
+      stdout: `fleet ${namespace}/rollouts-demo: fleet aborted revision 1\n`,
+    });
+    await passUntil(
+      deps,
+      async () => {
+        const current = await members(fleets, fleet);
+        return (
+          current.one?.status.phase === 'Healthy' &&
+          current.one.status.stableImage === BLUE &&
+          [current.two, current.three].every((m) => m?.status.canaryScaledDown === true)
+        );
+      },
+      'one reverted to its previous image, two and three aborted',
+    );
+    expect((await fleets.get(fleet))?.status.phase).toBe('Degraded');
+    expect((await readDeployment('one', namespace, 'rollouts-demo-stable')).image).toBe(BLUE);
+    for (const name of CLUSTERS) expect(allStable(await weightsOn(fleet, name))).toBe(true);
+    const current = await members(fleets, fleet);
+    expect(current.two?.status).toMatchObject({ phase: 'Degraded', stableImage: BLUE, canaryImage: YELLOW });
+    expect(current.three?.status).toMatchObject({
+      phase: 'Degraded',
+      stableImage: BLUE,
+      canaryImage: YELLOW,
+    });
   }, 300_000);
 });

@@ -177,7 +177,10 @@ export function watchFrame(
  * is about to change, so nothing is finished while one waits.
  */
 export function finishedWatch(
-  stored: StoredRollout,
+  stored: {
+    key: StoredRollout['key'];
+    status: Pick<StoredRollout['status'], 'phase' | 'stableImage' | 'message'>;
+  },
   pendingCommands: number,
 ): { code: number; message: string } | undefined {
   if (pendingCommands > 0) return undefined;

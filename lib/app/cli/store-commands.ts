@@ -132,14 +132,16 @@ export async function watch(
 ): Promise<CommandOutput> {
   let previous: string | undefined;
   for (;;) {
-    const stored = await connection.store.get(key);
-    if (!stored) return notFound(key);
-    const text = describeRollout(stored, await liveWeights(connection, stored));
-    const frame = watchFrame(previous, text, options.terminal);
+    const view = await watchView(connection, key);
+    if (!view) return notFound(key);
+    const frame = watchFrame(previous, view.text, options.terminal);
     if (frame !== undefined) options.write(frame);
-    previous = text;
+    previous = view.text;
     if (options.untilDone) {
-      const finished = finishedWatch(stored, (await connection.store.pendingCommands(key, 1)).length);
+      const finished = finishedWatch(
+        view.settled,
+        (await connection.store.pendingCommands(view.settled.key, 1)).length,
+      );
       if (finished)
         return finished.code === 0
           ? { ok: true, stdout: `${finished.message}\n` }
@@ -147,6 +149,22 @@ export async function watch(
     }
     await sleep(options.intervalMs);
   }
+}
+
+/** What `get --watch` shows of a fleet (by namespace and name) or a Rollout, and what says it is done. */
+async function watchView(
+  connection: Connection,
+  key: RolloutKey,
+): Promise<{ text: string; settled: Parameters<typeof finishedWatch>[0] } | undefined> {
+  const fleet = await findFleet(connection, key);
+  if (fleet) {
+    const { phase, image, message } = fleet.status;
+    const status = { phase, ...(image ? { stableImage: image } : {}), ...(message ? { message } : {}) };
+    return { text: await getFleet(connection, fleet), settled: { key: fleet.key, status } };
+  }
+  const stored = await connection.store.get(key);
+  if (!stored) return undefined;
+  return { text: describeRollout(stored, await liveWeights(connection, stored)), settled: stored };
 }
 
 export async function history(connection: Connection, key: RolloutKey): Promise<CommandOutput> {
