@@ -15,7 +15,8 @@ import type { RolloutKey } from '../lib/adapters/dynamodb/types.js';
 const USAGE = `usage: rollouts <command> [flags]
 
 Commands that read files only:
-  lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...]
+  lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...] [--config cdk.json]
+                                   --config: also check clusters and namespaces against its registry
   preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
 
 Commands on the store (local mode from 'npm start', or a deployed stack: --stack NAME or ROLLOUTS_STACK):
@@ -76,8 +77,17 @@ const storeCommands = () => import('../lib/app/cli/store-commands.js');
 
 async function runLint(args: string[]): Promise<number> {
   const { lint } = await import('../lib/app/cli/lint.js');
-  const { rollouts, virtualServices } = fileFlags(args);
-  const report = lint(rollouts, virtualServices);
+  const { values, rollouts, virtualServices } = fileFlags(args, { config: { type: 'string' } });
+  let registry;
+  if (values.config !== undefined) {
+    const { readRegistry } = await import('../lib/app/cli/rbac.js');
+    try {
+      registry = readRegistry(values.config as string).clusters;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const report = lint(rollouts, virtualServices, registry);
   (report.ok ? process.stdout : process.stderr).write(`${report.lines.join('\n')}\n`);
   return report.ok ? 0 : 1;
 }

@@ -435,4 +435,21 @@ describe('rollouts lint on a fleet', () => {
     const good = lint([{ path: 'fleet.yaml', text: stringify(fleetDocument(ISSUE_SPEC)) }], []);
     expect(good).toEqual({ ok: true, lines: ['fleet.yaml: Rollout default/rollouts-demo: OK'] });
   });
+
+  it('with a registry (lint --config), every member must be registered and allow the namespace', () => {
+    const text = stringify(fleetDocument({ clusters: ['a', 'b', 'c'] }));
+    const registry = [
+      { name: 'a', namespaces: ['default'] },
+      { name: 'c', namespaces: ['default'] },
+    ];
+    expect(lint([{ path: 'fleet.yaml', text }], [], registry)).toEqual({
+      ok: false,
+      lines: [
+        "fleet.yaml: Rollout default/rollouts-demo: spec.clusters[1]: cluster 'b' is not registered (registered: a, c)",
+      ],
+    });
+    expect(
+      lint([{ path: 'fleet.yaml', text }], [], [...registry, { name: 'b', namespaces: ['default'] }]).ok,
+    ).toBe(true);
+  });
 });
