@@ -175,7 +175,7 @@ async function passUntil(
 }
 
 describe('a fleet of three clusters in waves', () => {
-  it('a push starts the fleet; wave 2 stays at 100/0 until wave 1 completes and bakes; a member abort aborts the fleet and nothing later moves', async () => {
+  it('a push starts the fleet; wave 2 stays at 100/0 until wave 1 completes and bakes; a member abort aborts the fleet and nothing later moves; retry resumes from the first unfinished wave', async () => {
     const namespace = await prepareNamespace('waves');
     const store = await createStore();
     const fleets = new FleetStore(store);
@@ -320,6 +320,31 @@ describe('a fleet of three clusters in waves', () => {
       stderr:
         'fleet ' + namespace + '/rollouts-demo: no wave is baking: the fleet is Degraded; nothing sent\n',
     });
+
+    // retry resumes from the first unfinished wave: one (complete) is not touched again.
+    const retried = await sendToFleet(
+      connection,
+      (await findFleet(connection, fleet))!,
+      { kind: 'retry' },
+      { now: Date.now() },
+    );
+    expect(retried).toEqual({
+      ok: true,
+      stdout: `fleet ${namespace}/rollouts-demo: retrying revision 2 from wave second\n`,
+    });
+    await passUntil(
+      deps,
+      async () => (await fleets.get(fleet))?.status.phase === 'Healthy',
+      'the retried fleet to finish',
+    );
+    for (const name of CLUSTERS) {
+      expect((await readDeployment(name, namespace, 'rollouts-demo-stable')).image).toBe(BLUE);
+      expect(allStable(await weightsOn(fleet, name))).toBe(true);
+    }
+    const oneHistory = await store.history({ cluster: 'one', namespace, name: fleet.name });
+    expect(
+      oneHistory.filter((entry) => entry.event === 'Rollout Started' && entry.message.includes(BLUE)),
+    ).toHaveLength(1);
   }, 300_000);
 
   it('a runner that dies between member commands still leaves every member aborted exactly once', async () => {
