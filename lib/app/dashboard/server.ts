@@ -13,7 +13,7 @@ import type { Command } from '../../core/engine/types.js';
 import { formatIssues } from '../../core/model/issues.js';
 import type { Connection } from '../cli/connection.js';
 import { liveWeights, sendCommand, setImageCommand, type CommandOutput } from '../cli/store-commands.js';
-import { PHASE_ICONS } from '../cli/describe.js';
+import { describeStep } from '../cli/describe.js';
 import { checkRequest, TOKEN_COOKIE } from './guard.js';
 
 export const CSP =
@@ -54,7 +54,6 @@ export function summary(stored: StoredRollout) {
   return {
     key: stored.key,
     phase: status.phase,
-    icon: PHASE_ICONS[status.phase] ?? '?',
     message: status.message,
     step: status.stepIndex,
     steps: rollout.canary.steps.length,
@@ -138,6 +137,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         return send(response, 200, {
           ...stored,
           summary: summary(stored),
+          // Each step as `rollouts get` words it.
+          steps: stored.rollout.canary.steps.map(describeStep),
           live: await liveWeights(connection, stored),
           history: await connection.store.history(key.data),
         });
