@@ -15,7 +15,8 @@ import type { RolloutKey } from '../lib/adapters/dynamodb/types.js';
 const USAGE = `usage: rollouts <command> [flags]
 
 Commands that read files only:
-  lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...]
+  lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...] [--config cdk.json]
+                                   --config: also check clusters and namespaces against its registry
   preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
   analyze -f template.yaml [...] [--arg NAME=VALUE ...]   each metric measured once, now, against its
                                            provider, with the phase it gives (nothing stored, no rollout moves)
@@ -28,6 +29,9 @@ Commands on the store (local mode from 'npm start', or a deployed stack: --stack
   promote NAME [--full]
   abort NAME
   retry NAME
+  A fleet (spec.clusters): get NAME shows waves x clusters; promote NAME promotes every member in
+  flight one step, --cluster C only C's, --wave ends the current wave's bake; abort/retry NAME act on
+  the whole fleet (with --cluster C, on that member alone)
   history NAME
   dashboard [--port N]               a web page on 127.0.0.1 with every rollout, live, and its actions
   Flags: -n/--namespace NS (default "default"), --cluster NAME (default "default"), --stack NAME, --table T, --endpoint URL
@@ -36,7 +40,7 @@ Cluster setup:
   rbac --cluster NAME [--config cdk.json]   the RBAC and admission policy for one cluster (kubectl apply -f -)
 
 Local mode:
-  dev [--kubeconfig FILE --context NAME --namespaces a,b]   run everything on this machine (npm start)
+  dev [--kubeconfig FILE --context NAME --namespaces a,b] [--waves]   run everything on this machine (npm start); --waves: three sandbox clusters and examples/waves
   demo                                     the seed's scenario, unattended (npm run demo)
 `;
 
@@ -75,8 +79,17 @@ const storeCommands = () => import('../lib/app/cli/store-commands.js');
 
 async function runLint(args: string[]): Promise<number> {
   const { lint } = await import('../lib/app/cli/lint.js');
-  const { rollouts, virtualServices } = fileFlags(args);
-  const report = lint(rollouts, virtualServices);
+  const { values, rollouts, virtualServices } = fileFlags(args, { config: { type: 'string' } });
+  let registry;
+  if (values.config !== undefined) {
+    const { readRegistry } = await import('../lib/app/cli/rbac.js');
+    try {
+      registry = readRegistry(values.config as string).clusters;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const report = lint(rollouts, virtualServices, registry);
   (report.ok ? process.stdout : process.stderr).write(`${report.lines.join('\n')}\n`);
   return report.ok ? 0 : 1;
 }
@@ -125,6 +138,7 @@ const STORE_FLAGS = {
   watch: { type: 'boolean', short: 'w' },
   'until-done': { type: 'boolean' },
   full: { type: 'boolean' },
+  wave: { type: 'boolean' },
   port: { type: 'string' },
   filename: { type: 'string', short: 'f', multiple: true },
 } as const;
@@ -185,9 +199,36 @@ async function runGet(args: string[]): Promise<number> {
   );
 }
 
+type FleetRequest = Command | { kind: 'setImageAssignment'; assignment: string };
+
+/** A command for the fleet of that name, when there is one and it is meant (see store-commands sendToFleet). */
+async function toFleet(
+  connection: Connection,
+  { values }: ReturnType<typeof storeArgs>,
+  name: string | undefined,
+  command: FleetRequest,
+): Promise<CommandOutput | undefined> {
+  const promoting = command.kind === 'promote' || command.kind === 'promoteFull';
+  if (!name || (values.cluster && !promoting)) return undefined;
+  const { findFleet, sendToFleet } = await storeCommands();
+  const fleet = await findFleet(connection, { namespace: values.namespace ?? 'default', name });
+  if (!fleet && values.wave) throw new UsageError(`--wave goes with promote of a fleet; ${name} is not one`);
+  return (
+    fleet &&
+    sendToFleet(connection, fleet, command, {
+      now: Date.now(),
+      ...(values.cluster ? { cluster: values.cluster } : {}),
+      ...(values.wave ? { wave: true } : {}),
+    })
+  );
+}
+
 const simple = (command: Command) => (args: string[]) =>
-  withStore(args, async (connection, { positionals, key }) =>
-    (await storeCommands()).sendCommand(connection, key(positionals[0]), command, Date.now()),
+  withStore(
+    args,
+    async (connection, parsed) =>
+      (await toFleet(connection, parsed, parsed.positionals[0], command)) ??
+      (await storeCommands()).sendCommand(connection, parsed.key(parsed.positionals[0]), command, Date.now()),
   );
 
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
@@ -206,22 +247,29 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
       (await storeCommands()).history(connection, key(positionals[0])),
     ),
   promote: (args) =>
-    withStore(args, async (connection, { values, positionals, key }) =>
-      (await storeCommands()).sendCommand(
-        connection,
-        key(positionals[0]),
-        values.full ? { kind: 'promoteFull' } : { kind: 'promote' },
-        Date.now(),
-      ),
-    ),
+    withStore(args, async (connection, parsed) => {
+      const command: Command = parsed.values.full ? { kind: 'promoteFull' } : { kind: 'promote' };
+      return (
+        (await toFleet(connection, parsed, parsed.positionals[0], command)) ??
+        (await storeCommands()).sendCommand(
+          connection,
+          parsed.key(parsed.positionals[0]),
+          command,
+          Date.now(),
+        )
+      );
+    }),
   abort: simple({ kind: 'abort' }),
   retry: simple({ kind: 'retry' }),
   set: (args) =>
-    withStore(args, async (connection, { positionals, key }) => {
+    withStore(args, async (connection, parsed) => {
+      const { positionals, key } = parsed;
       const { sendCommand, setImageCommand } = await storeCommands();
       const [what, name, assignment] = positionals;
       if (what !== 'image' || !assignment)
         throw new UsageError('usage: rollouts set image NAME CONTAINER=IMAGE');
+      const fleet = await toFleet(connection, parsed, name, { kind: 'setImageAssignment', assignment });
+      if (fleet) return fleet;
       const stored = await connection.store.get(key(name));
       if (!stored) return { ok: false, stderr: `rollout ${key(name).namespace}/${name} not found\n` };
       const command = setImageCommand(stored, assignment);

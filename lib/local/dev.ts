@@ -12,6 +12,7 @@ export async function runDev(args: string[]): Promise<number> {
       context: { type: 'string' },
       port: { type: 'string' },
       namespaces: { type: 'string' },
+      waves: { type: 'boolean' },
     },
     strict: true,
   });
@@ -21,6 +22,7 @@ export async function runDev(args: string[]): Promise<number> {
     ...(values.context ? { context: values.context } : {}),
     ...(values.port ? { port: Number(values.port) } : {}),
     ...(values.namespaces ? { namespaces: values.namespaces.split(',') } : {}),
+    ...(values.waves ? { waves: true } : {}),
     progress: (message) => console.log(`… ${message}`),
     onEvent: ({ key, event }) =>
       console.log(

@@ -23,7 +23,9 @@ import { clusterRegistrySchema, type ClusterTarget } from '../core/model/cluster
 import { formatIssues } from '../core/model/issues.js';
 import { runnerRbac } from '../core/model/runner-access.js';
 import { parseRollout } from '../core/model/rollout.js';
+import { parseFleet, type Fleet } from '../core/model/fleet.js';
 import { RolloutStore } from '../adapters/dynamodb/repository.js';
+import { FleetStore } from '../adapters/dynamodb/fleets.js';
 import { localDynamoDbClient } from '../adapters/dynamodb/client.js';
 import { createTableInput } from '../adapters/dynamodb/table.js';
 import type { RolloutKey } from '../adapters/dynamodb/types.js';
@@ -46,6 +48,8 @@ export interface LocalModeOptions {
   /** The namespaces the local cluster serves (default: `default`, where the demo lives). */
   namespaces?: string[];
   context?: string;
+  /** Start one sandbox cluster per cluster of examples/waves and register its fleet instead of the demo. */
+  waves?: boolean;
   port?: number;
   progress: (message: string) => void;
   onEvent?: (event: PublishedEvent) => void;
@@ -85,46 +89,42 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
     const store = new RolloutStore(client, TABLE_NAME);
 
-    let target: ClusterTarget;
+    let targets: ClusterTarget[];
     let kubeconfigPath: string;
     let metrics: LocalMetrics | undefined;
     const sandbox = !options.kubeconfig;
     const namespaces = options.namespaces ?? ['default'];
     if (options.kubeconfig) {
       kubeconfigPath = options.kubeconfig;
-      target = {
-        name: 'default',
-        namespaces,
-        kubeconfig: { path: options.kubeconfig, ...(options.context ? { context: options.context } : {}) },
-      };
+      targets = [
+        {
+          name: 'default',
+          namespaces,
+          kubeconfig: { path: options.kubeconfig, ...(options.context ? { context: options.context } : {}) },
+        },
+      ];
     } else {
-      const cluster: TestCluster = await startTestCluster({
-        logFile: join(STATE_DIR, 'testcluster.log'),
-        progress: (m) => options.progress(`sandbox cluster: ${m}`),
-      });
-      stops.push(() => cluster.stop());
-      kubeconfigPath = join(STATE_DIR, 'kubeconfig');
-      copyFileSync(cluster.kubeconfigPath, kubeconfigPath);
-      options.progress('applying examples/istio-demo to the sandbox cluster');
-      await applyObjects(
-        cluster.admin(),
-        readManifests(join(REPO_ROOT, 'examples/istio-demo')).filter((o) => o.kind !== 'Rollout'),
+      const fleet = options.waves ? wavesExample() : undefined;
+      const sandboxes = await Promise.all(
+        (fleet?.clusters ?? ['default']).map((name) => startSandbox(name, namespaces, options.progress)),
       );
-      target = { name: 'default', namespaces, kubeconfig: { path: kubeconfigPath, context: 'runner' } };
-      await applyObjects(cluster.admin(), [
-        ...namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
-        ...runnerRbac(target),
-      ]);
-      const demo = parseRollout(readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0]);
-      if (!demo.ok) throw new Error(`examples/istio-demo/rollout.yaml: ${demo.error.join('; ')}`);
-      await applyDemoTemplates(store);
-      await store.apply(demo.value, Date.now());
-      metrics = await startSandboxMetrics(cluster, options.progress);
-      if (metrics) stops.push(() => (metrics as LocalMetrics).stop());
+      for (const { stop } of sandboxes) stops.push(stop);
+      targets = sandboxes.map(({ target }) => target);
+      const first = sandboxes[0] as Sandbox;
+      kubeconfigPath = first.kubeconfigPath;
+      if (fleet) await new FleetStore(store).apply(fleet, Date.now());
+      else {
+        const demo = parseRollout(readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0]);
+        if (!demo.ok) throw new Error(`examples/istio-demo/rollout.yaml: ${demo.error.join('; ')}`);
+        await applyDemoTemplates(store);
+        await store.apply(demo.value, Date.now());
+        metrics = await startSandboxMetrics(first.cluster, options.progress);
+        if (metrics) stops.push(() => (metrics as LocalMetrics).stop());
+      }
     }
-    const registry = clusterRegistrySchema.safeParse([target]);
+    const registry = clusterRegistrySchema.safeParse(targets);
     if (!registry.success) throw new Error(`local cluster: ${formatIssues(registry.error)}`);
-    const clusters = new ClusterConnections([target]);
+    const clusters = new ClusterConnections(targets);
 
     const secrets = {
       generic: randomBytes(16).toString('hex'),
@@ -163,7 +163,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       webhookUrl,
       runnerUrl: `http://127.0.0.1:${nudgePort}`,
       kubeconfig: kubeconfigPath,
-      clusters: [target],
+      clusters: targets,
       pid: process.pid,
     };
     writeFileSync(join(REPO_ROOT, DEV_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
@@ -226,6 +226,59 @@ async function startSandboxMetrics(
   }
 }
 
+interface Sandbox {
+  cluster: TestCluster;
+  target: ClusterTarget;
+  kubeconfigPath: string;
+  stop: () => Promise<void>;
+}
+
+/** A sandbox control plane named `name` with the demo's objects and the runner's access in `namespaces`. */
+async function startSandbox(
+  name: string,
+  namespaces: string[],
+  progress: (message: string) => void,
+): Promise<Sandbox> {
+  const suffix = name === 'default' ? '' : `-${name}`;
+  const cluster: TestCluster = await startTestCluster({
+    logFile: join(STATE_DIR, `testcluster${suffix}.log`),
+    progress: (m) => progress(`sandbox cluster${suffix ? ` ${name}` : ''}: ${m}`),
+  });
+  try {
+    const kubeconfigPath = join(STATE_DIR, `kubeconfig${suffix}`);
+    copyFileSync(cluster.kubeconfigPath, kubeconfigPath);
+    progress(`applying examples/istio-demo to the sandbox cluster${suffix ? ` ${name}` : ''}`);
+    await applyObjects(
+      cluster.admin(),
+      readManifests(join(REPO_ROOT, 'examples/istio-demo')).filter((o) => o.kind !== 'Rollout'),
+    );
+    const target: ClusterTarget = {
+      name,
+      namespaces,
+      kubeconfig: { path: kubeconfigPath, context: 'runner' },
+    };
+    await applyObjects(cluster.admin(), [
+      ...namespaces.map((namespace) => ({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace },
+      })),
+      ...runnerRbac(target),
+    ]);
+    return { cluster, target, kubeconfigPath, stop: () => cluster.stop() };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+/** The fleet of examples/waves: three clusters, one sandbox each in local mode. */
+function wavesExample(): Fleet {
+  const parsed = parseFleet(readManifests(join(REPO_ROOT, 'examples/waves'), 'rollout.yaml')[0]);
+  if (!parsed.ok) throw new Error(`examples/waves/rollout.yaml: ${parsed.error.join('; ')}`);
+  return parsed.value;
+}
+
 /** Local mode's engine timing: resyncs of a paused or aborted rollout come sooner than in AWS. */
 export const LOCAL_ENGINE: EngineOptions = { pollSeconds: 1, resyncSeconds: 10 };
 /** A pass waiting for pods watches their Deployment this long before falling back to a wake-up. */
@@ -258,6 +311,7 @@ export function startRunnerLoop(
   const wakeups = new TimerWakeups((key: RolloutKey) => void nudge(key));
   const deps: RunnerDeps = {
     store,
+    fleets: new FleetStore(store),
     clusters,
     events: new MemoryPublisher(onEvent),
     wakeups,
@@ -267,6 +321,7 @@ export function startRunnerLoop(
     owner: `local:${process.pid}`,
     clock: Date.now,
     engine,
+    fleet: { pollSeconds: engine.pollSeconds },
     watchSeconds: LOCAL_WATCH_SECONDS,
     logger: consoleLogger('runner'),
   };

@@ -9,6 +9,7 @@ import { ClusterConnections } from '../kube/clusters.js';
 import { clusterRegistrySchema } from '../../core/model/clusters.js';
 import { dynamoDbClient } from '../dynamodb/client.js';
 import { RolloutStore } from '../dynamodb/repository.js';
+import { FleetStore } from '../dynamodb/fleets.js';
 import { EventBridgePublisher } from './events.js';
 import type { RunnerPorts } from '../../app/runner/lambda.js';
 import { formatIssues } from '../../core/model/issues.js';
@@ -44,8 +45,10 @@ export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv): RunnerPorts {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) throw new Error(`step runner misconfigured: ${formatIssues(parsed.error)}`);
   const { TABLE_NAME, EVENT_BUS_NAME, WAKEUP_QUEUE_URL, CLUSTERS, ANALYSIS_SECRET_PREFIX } = parsed.data;
+  const store = new RolloutStore(dynamoDbClient(), TABLE_NAME);
   return {
-    store: new RolloutStore(dynamoDbClient(), TABLE_NAME),
+    store,
+    fleets: new FleetStore(store),
     clusters: new ClusterConnections(CLUSTERS),
     events: new EventBridgePublisher(new EventBridgeClient({}), EVENT_BUS_NAME),
     wakeups: new SqsWakeups(new SQSClient({}), WAKEUP_QUEUE_URL),

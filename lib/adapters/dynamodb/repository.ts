@@ -20,6 +20,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { initialStatus } from '../../core/engine/status.js';
 import { canonicalRepository } from '../../core/model/images.js';
+import { FLEET_CLUSTER } from '../../core/model/fleet.js';
 import type { Command, RolloutStatus } from '../../core/engine/types.js';
 import type { Rollout } from '../../core/model/rollout.js';
 import { DUE_SHARD, rolloutPartition, SORT_KEYS, TABLE, templatePartition } from './table.js';
@@ -76,12 +77,23 @@ export class RolloutStore implements RunnerStore {
 
   /** Registers or updates a Rollout's spec; its status is kept. Nothing else changes when the write loses a race. */
   async apply(rollout: Rollout, now: number): Promise<{ created: boolean; version: number }> {
-    const key = keyOf(rollout);
+    return this.applyRecord(keyOf(rollout), rollout, rollout.trigger?.repository, initialStatus(), now);
+  }
+
+  /**
+   * The item behind `apply`, for any record kept like a Rollout (a fleet is one, under its own key):
+   * `record` is stored as the spec, `initial` as the status of a new item, `repository` indexed for pushes.
+   */
+  async applyRecord(
+    key: RolloutKey,
+    record: unknown,
+    repository: string | undefined,
+    initial: unknown,
+    now: number,
+  ): Promise<{ created: boolean; version: number }> {
     const existing = await this.get(key);
     const at = new Date(now).toISOString();
-    const trigger = rollout.trigger
-      ? { triggerRepository: normaliseRepository(rollout.trigger.repository) }
-      : {};
+    const trigger = repository ? { triggerRepository: normaliseRepository(repository) } : {};
     const history = this.historyItem(
       key,
       { at, kind: 'applied', message: existing ? 'spec updated' : 'registered' },
@@ -98,8 +110,8 @@ export class RolloutStore implements RunnerStore {
                   pk: rolloutPartition(key.cluster, key.namespace, key.name),
                   sk: SORT_KEYS.state,
                   ...key,
-                  rollout,
-                  status: initialStatus(),
+                  rollout: record,
+                  status: initial,
                   version: 1,
                   commandSeq: 0,
                   updatedAt: at,
@@ -128,14 +140,14 @@ export class RolloutStore implements RunnerStore {
               ...conditionalUpdate(
                 {
                   set: {
-                    rollout,
+                    rollout: record,
                     version: increment(),
                     updatedAt: at,
                     dueShard: DUE_SHARD,
                     dueAt: now,
                     ...trigger,
                   },
-                  remove: rollout.trigger ? [] : ['triggerRepository'],
+                  remove: repository ? [] : ['triggerRepository'],
                 },
                 { expression: 'version = :version', values: { ':version': existing.version } },
               ),
@@ -189,7 +201,16 @@ export class RolloutStore implements RunnerStore {
     return Item ? toStored(Item) : undefined;
   }
 
+  /** Every Rollout (fleet records, kept under FLEET_CLUSTER, are listed by listFleetRecords). */
   async list(): Promise<StoredRollout[]> {
+    return (await this.scanStates()).filter((item) => item.key.cluster !== FLEET_CLUSTER);
+  }
+
+  async listFleetRecords(): Promise<StoredRollout[]> {
+    return (await this.scanStates()).filter((item) => item.key.cluster === FLEET_CLUSTER);
+  }
+
+  private async scanStates(): Promise<StoredRollout[]> {
     const items: StoredRollout[] = [];
     const pages = paginateScan(
       { client: this.documents },

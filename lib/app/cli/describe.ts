@@ -134,6 +134,11 @@ export function describeList(items: StoredRollout[]): string {
       status.canaryImage ?? status.stableImage ?? '',
     ]);
   }
+  return formatTable(rows);
+}
+
+/** Rows as columns padded to their widest cell; the first row is the header. */
+export function formatTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return `${rows
     .map((row) =>
@@ -172,7 +177,10 @@ export function watchFrame(
  * is about to change, so nothing is finished while one waits.
  */
 export function finishedWatch(
-  stored: StoredRollout,
+  stored: {
+    key: StoredRollout['key'];
+    status: Pick<StoredRollout['status'], 'phase' | 'stableImage' | 'message'>;
+  },
   pendingCommands: number,
 ): { code: number; message: string } | undefined {
   if (pendingCommands > 0) return undefined;

@@ -7,7 +7,9 @@ import { parseAnalysisTemplate, templateLabel, type AnalysisTemplate } from '../
 import { findVirtualService, formatPlanError, plan } from '../../core/istio/weights.js';
 import { weightedHttpRoute } from '../../core/istio/managed-routes.js';
 import { formatRef } from '../../core/model/references.js';
-import type { TrafficSpec } from '../../core/model/rollout.js';
+import type { Rollout, TrafficSpec } from '../../core/model/rollout.js';
+import { checkScope, type ClusterScope } from '../../core/model/clusters.js';
+import { checkFleetScope, isFleetDocument, parseFleet } from '../../core/model/fleet.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import { kindOf } from '../../core/model/yaml.js';
 import { inClusterAddress } from '../../adapters/metrics/reachability.js';
@@ -18,7 +20,12 @@ export interface LintReport {
   lines: string[];
 }
 
-export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile[]): LintReport {
+/** With `registry` (lint --config), each Rollout's and fleet member's cluster and namespaces are checked as apply does. */
+export function lint(
+  rolloutFiles: SourceFile[],
+  virtualServiceFiles: SourceFile[],
+  registry?: readonly ClusterScope[],
+): LintReport {
   const loaded = loadManifests(rolloutFiles, virtualServiceFiles, { templates: true });
   if (!loaded.ok) return { ok: false, lines: loaded.error };
   const lines: string[] = [];
@@ -43,6 +50,12 @@ export function lint(rolloutFiles: SourceFile[], virtualServiceFiles: SourceFile
     if (!parsed.ok) {
       ok = false;
       lines.push(...parsed.error.map((error) => `${label}: ${error}`));
+      continue;
+    }
+    const outOfScope = registry ? scopeProblems(document, parsed.value, registry) : [];
+    if (outOfScope.length) {
+      ok = false;
+      lines.push(...outOfScope.map((problem) => `${label}: ${problem}`));
       continue;
     }
     if (virtualServiceFiles.length > 0) {
@@ -89,6 +102,22 @@ function unreachableAddresses(template: AnalysisTemplate): string[] {
     const why = inClusterAddress(new URL(value));
     return why ? [`spec.metrics[${index}].provider.${field}: ${why}`] : [];
   });
+}
+
+/** A fleet's every member, or a Rollout (not an Argo manifest, which names no cluster), against the registry. */
+function scopeProblems(
+  document: unknown,
+  parsed: TrafficSpec | Rollout,
+  registry: readonly ClusterScope[],
+): string[] {
+  if (isFleetDocument(document)) {
+    const fleet = parseFleet(document);
+    const scoped = fleet.ok ? checkFleetScope(fleet.value, registry) : undefined;
+    return scoped && !scoped.ok ? scoped.error : [];
+  }
+  if (!('cluster' in parsed)) return [];
+  const scoped = checkScope(parsed, registry);
+  return scoped.ok ? [] : scoped.error;
 }
 
 function documentLabel(document: unknown): string {

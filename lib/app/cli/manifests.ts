@@ -8,6 +8,7 @@ import {
   type Rollout,
   type TrafficSpec,
 } from '../../core/model/rollout.js';
+import { isFleetDocument, parseFleet } from '../../core/model/fleet.js';
 import { isAnalysisTemplateKind } from '../../core/analysis/template.js';
 import { isVirtualService, type VirtualService } from '../../core/model/virtualservice.js';
 import { kindOf, parseYamlDocuments } from '../../core/model/yaml.js';
@@ -82,7 +83,12 @@ export function isArgoManifest(document: unknown): boolean {
   );
 }
 
+/** A fleet (spec.clusters) is checked whole, waves included; its members share the Rollout checked after. */
 export function parseForLint(document: unknown): ParseResult<TrafficSpec | Rollout> {
+  if (isFleetDocument(document)) {
+    const fleet = parseFleet(document);
+    return fleet.ok ? { ok: true, value: fleet.value.template } : { ok: false, error: fleet.error };
+  }
   return isArgoManifest(document) ? parseTrafficSpec(document) : parseRollout(document);
 }
 

@@ -2,6 +2,14 @@
 import type { Command } from '../../core/engine/types.js';
 import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
+import type { Rollout } from '../../core/model/rollout.js';
+import { checkFleetScope, isFleetDocument, parseFleet, type Fleet } from '../../core/model/fleet.js';
+import { decideFleet } from '../../core/fleet/decide.js';
+import type { FleetCommand } from '../../core/fleet/types.js';
+import { FleetStore } from '../../adapters/dynamodb/fleets.js';
+import type { StoredFleet } from '../runner/ports.js';
+import { describeFleetCommand } from '../runner/process-fleet.js';
+import { describeFleet, describeFleetList } from './describe-fleet.js';
 import { formatKey, keyOf } from '../../adapters/dynamodb/repository.js';
 import type { RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js';
 import type { Connection } from './connection.js';
@@ -39,7 +47,17 @@ export async function applyFiles(
     else templates.push({ template: template.value, document });
   }
   const rollouts = [];
+  const fleets: Fleet[] = [];
   for (const { source, document } of loaded.value.rollouts) {
+    if (isFleetDocument(document)) {
+      const fleet = parseFleet(document);
+      const scope =
+        fleet.ok && connection.registry ? checkFleetScope(fleet.value, connection.registry) : undefined;
+      if (!fleet.ok) errors.push(...fleet.error.map((error) => `${source}: ${error}`));
+      else if (scope && !scope.ok) errors.push(...scope.error.map((error) => `${source}: ${error}`));
+      else fleets.push(fleet.value);
+      continue;
+    }
     const rollout = parseRollout(document);
     const scope =
       rollout.ok && connection.registry ? checkScope(rollout.value, connection.registry) : undefined;
@@ -62,15 +80,39 @@ export async function applyFiles(
       `rollout ${rollout.namespace}/${rollout.name} (cluster ${rollout.cluster}) ${created ? 'created' : 'configured'}`,
     );
   }
+  for (const fleet of fleets) {
+    const { created } = await new FleetStore(connection.store).apply(fleet, now);
+    for (const cluster of fleet.clusters)
+      await connection.nudge?.({ cluster, namespace: fleet.namespace, name: fleet.name });
+    lines.push(
+      `fleet ${fleet.namespace}/${fleet.name} (clusters ${fleet.clusters.join(', ')}; waves ${fleet.waves.map((wave) => wave.name).join(', ')}) ${created ? 'created' : 'configured'}`,
+    );
+  }
   return { ok: true, stdout: `${lines.join('\n')}\n` };
 }
 
+/** Rollouts one per line, except fleet members: each fleet is one line of its own. */
 export async function list(connection: Connection): Promise<CommandOutput> {
-  const items = await connection.store.list();
-  return { ok: true, stdout: items.length ? describeList(items) : 'no rollouts\n' };
+  const [items, fleets] = await Promise.all([
+    connection.store.list(),
+    new FleetStore(connection.store).list(),
+  ]);
+  const member = new Set(
+    fleets.flatMap(({ fleet }) =>
+      fleet.clusters.map((cluster) => `${cluster}/${fleet.namespace}/${fleet.name}`),
+    ),
+  );
+  const rollouts = items.filter((item) => !member.has(formatKey(item.key)));
+  const parts = [
+    ...(rollouts.length ? [describeList(rollouts)] : []),
+    ...(fleets.length ? [describeFleetList(fleets)] : []),
+  ];
+  return { ok: true, stdout: parts.length ? parts.join('\n') : 'no rollouts\n' };
 }
 
 export async function get(connection: Connection, key: RolloutKey): Promise<CommandOutput> {
+  const fleet = await new FleetStore(connection.store).get(key);
+  if (fleet) return { ok: true, stdout: await getFleet(connection, fleet) };
   const stored = await connection.store.get(key);
   if (!stored) return notFound(key);
   return { ok: true, stdout: describeRollout(stored, await liveWeights(connection, stored)) };
@@ -92,14 +134,16 @@ export async function watch(
 ): Promise<CommandOutput> {
   let previous: string | undefined;
   for (;;) {
-    const stored = await connection.store.get(key);
-    if (!stored) return notFound(key);
-    const text = describeRollout(stored, await liveWeights(connection, stored));
-    const frame = watchFrame(previous, text, options.terminal);
+    const view = await watchView(connection, key);
+    if (!view) return notFound(key);
+    const frame = watchFrame(previous, view.text, options.terminal);
     if (frame !== undefined) options.write(frame);
-    previous = text;
+    previous = view.text;
     if (options.untilDone) {
-      const finished = finishedWatch(stored, (await connection.store.pendingCommands(key, 1)).length);
+      const finished = finishedWatch(
+        view.settled,
+        (await connection.store.pendingCommands(view.settled.key, 1)).length,
+      );
       if (finished)
         return finished.code === 0
           ? { ok: true, stdout: `${finished.message}\n` }
@@ -109,7 +153,25 @@ export async function watch(
   }
 }
 
+/** What `get --watch` shows of a fleet (by namespace and name) or a Rollout, and what says it is done. */
+async function watchView(
+  connection: Connection,
+  key: RolloutKey,
+): Promise<{ text: string; settled: Parameters<typeof finishedWatch>[0] } | undefined> {
+  const fleet = await findFleet(connection, key);
+  if (fleet) {
+    const { phase, image, message } = fleet.status;
+    const status = { phase, ...(image ? { stableImage: image } : {}), ...(message ? { message } : {}) };
+    return { text: await getFleet(connection, fleet), settled: { key: fleet.key, status } };
+  }
+  const stored = await connection.store.get(key);
+  if (!stored) return undefined;
+  return { text: describeRollout(stored, await liveWeights(connection, stored)), settled: stored };
+}
+
 export async function history(connection: Connection, key: RolloutKey): Promise<CommandOutput> {
+  const fleets = new FleetStore(connection.store);
+  if (await fleets.get(key)) return { ok: true, stdout: describeHistory(await fleets.history(key)) };
   const stored = await connection.store.get(key);
   if (!stored) return notFound(key);
   return { ok: true, stdout: describeHistory(await connection.store.history(key)) };
@@ -139,6 +201,85 @@ export async function sendCommand(
   return { ok: true, stdout: `rollout ${formatKey(key)}: ${outcome.message}${blocked}\n` };
 }
 
+export async function findFleet(
+  connection: Connection,
+  key: { namespace: string; name: string },
+): Promise<StoredFleet | undefined> {
+  return new FleetStore(connection.store).get(key);
+}
+
+/**
+ * promote, abort, retry and set image for a fleet: promote with `cluster` promotes that member
+ * only, with `wave` it ends the current wave's bake.
+ */
+export async function sendToFleet(
+  connection: Connection,
+  fleet: StoredFleet,
+  command: Command | { kind: 'setImageAssignment'; assignment: string },
+  options: { cluster?: string; wave?: boolean; now: number },
+): Promise<CommandOutput> {
+  const fleetCommand = toFleetCommand(fleet.fleet, command, options.cluster, options.wave);
+  if (typeof fleetCommand === 'string') return { ok: false, stderr: `${fleetCommand}\n` };
+  return sendFleetCommand(connection, new FleetStore(connection.store), fleet, fleetCommand, options.now);
+}
+
+function toFleetCommand(
+  fleet: Fleet,
+  command: Command | { kind: 'setImageAssignment'; assignment: string },
+  cluster: string | undefined,
+  wave: boolean | undefined,
+): FleetCommand | string {
+  if (wave) return command.kind === 'promote' ? { kind: 'promoteWave' } : '--wave goes with promote';
+  switch (command.kind) {
+    case 'promote':
+    case 'promoteFull':
+      return {
+        kind: 'promote',
+        ...(command.kind === 'promoteFull' ? { full: true } : {}),
+        ...(cluster ? { cluster } : {}),
+      };
+    case 'setImageAssignment': {
+      const parsed = setImageCommand({ rollout: fleet.template }, command.assignment);
+      return parsed;
+    }
+    default:
+      return command as FleetCommand;
+  }
+}
+
+/** Checked against the fleet and its members as stored now, so the CLI says at once what would be refused. */
+async function sendFleetCommand(
+  connection: Connection,
+  fleets: FleetStore,
+  stored: StoredFleet,
+  command: FleetCommand,
+  now: number,
+): Promise<CommandOutput> {
+  const name = `fleet ${stored.fleet.namespace}/${stored.fleet.name}`;
+  const members = await fleets.members(stored.fleet);
+  const outcome = decideFleet(stored.fleet, stored.status, members, command, now).command;
+  if (outcome && !outcome.accepted)
+    return { ok: false, stderr: `${name}: ${outcome.message}; nothing sent\n` };
+  const queued = await fleets.enqueueFleetCommand(stored.key, command, 'cli', now);
+  if (!queued.ok) return { ok: false, stderr: `${queued.reason}\n` };
+  await connection.nudge?.(stored.key);
+  return { ok: true, stdout: `${name}: ${outcome?.message ?? describeFleetCommand(command)}\n` };
+}
+
+/** `get` of a fleet: the members as stored and each one's VirtualServices as they are on its cluster. */
+async function getFleet(connection: Connection, stored: StoredFleet): Promise<string> {
+  const members = await new FleetStore(connection.store).memberRecords(stored.fleet);
+  const live = Object.fromEntries(
+    await Promise.all(
+      Object.entries(members).map(async ([cluster, member]) => [
+        cluster,
+        member ? await liveWeights(connection, member) : undefined,
+      ]),
+    ),
+  );
+  return describeFleet(stored, members, live);
+}
+
 /**
  * A new image for a Rollout the runner found invalid would only wait in the queue: the user is
  * told why instead of being told it is rolling out. (A push still queues: it arrives only once.)
@@ -149,13 +290,16 @@ function cannotTakeEffect(stored: StoredRollout, command: Command): string | und
 }
 
 /** `set image NAME CONTAINER=IMAGE`: the container must be the one the Rollout updates. */
-export function setImageCommand(stored: StoredRollout, assignment: string): Command | string {
+export function setImageCommand(
+  { rollout }: { rollout: Pick<Rollout, 'name' | 'workload'> },
+  assignment: string,
+): { kind: 'setImage'; image: string } | string {
   const match = /^([^=]+)=(\S+)$/.exec(assignment);
   if (!match) return `expected CONTAINER=IMAGE, found '${assignment}'`;
   const [, container, image] = match as unknown as [string, string, string];
-  const expected = stored.rollout.workload.container;
+  const expected = rollout.workload.container;
   if (expected && container !== expected)
-    return `rollout ${stored.rollout.name} updates container '${expected}', not '${container}'`;
+    return `rollout ${rollout.name} updates container '${expected}', not '${container}'`;
   return { kind: 'setImage', image };
 }
 

@@ -1,5 +1,7 @@
 /** A runner pass: every due Rollout, a few at a time; one Rollout's failure never stops the others. */
 import { processRollout, type Outcome } from './process-rollout.js';
+import { processFleet } from './process-fleet.js';
+import { FLEET_CLUSTER } from '../../core/model/fleet.js';
 import { formatKey, type RolloutKey, type RunnerDeps } from './ports.js';
 
 export interface PassReport {
@@ -17,7 +19,9 @@ export async function runPass(
   const worker = async () => {
     for (let key = queue.shift(); key; key = queue.shift()) {
       try {
-        outcomes.push(await processRollout(deps, key));
+        outcomes.push(
+          await (key.cluster === FLEET_CLUSTER ? processFleet(deps, key) : processRollout(deps, key)),
+        );
       } catch (error) {
         const message = (error as Error).message;
         deps.logger?.error('rollout pass failed before it could record why', {

@@ -18,6 +18,8 @@ import type { JsonPatchOperation } from '../../core/istio/weights.js';
 import type { ObjectRef } from '../../core/model/references.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import type { Result } from '../../core/result.js';
+import type { Fleet } from '../../core/model/fleet.js';
+import type { FleetCommand, FleetOptions, FleetStatus, MemberStatuses } from '../../core/fleet/types.js';
 import type {
   CommandResult,
   HistoryEntry,
@@ -93,6 +95,61 @@ export interface RunnerStore {
    */
   templates(refs: TemplateRef[]): Promise<StoredTemplate[]>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fleets
+
+/** A fleet record as read under its lease: kept like a Rollout (version, command sequence, lease). */
+export interface StoredFleet {
+  key: RolloutKey;
+  fleet: Fleet;
+  status: FleetStatus;
+  /** The underlying record, for the conditional save. */
+  record: StoredRollout;
+}
+
+export interface StoredFleetCommand {
+  sortKey: string;
+  command: FleetCommand;
+  source: string;
+  receivedAt: string;
+}
+
+export interface FleetSaveInput {
+  stored: StoredFleet;
+  owner: string;
+  status: FleetStatus;
+  dueAt: number | null;
+  processed: StoredFleetCommand[];
+  history: HistoryEntry[];
+  now: number;
+}
+
+/** What a fleet pass needs of the store; every write is conditional on the fleet's lease, as for Rollouts. */
+export interface FleetRecords {
+  acquireLease(
+    key: RolloutKey,
+    owner: string,
+    now: number,
+    until: number,
+  ): Promise<Result<StoredFleet, 'not-found' | 'leased-elsewhere'>>;
+  renewLease(key: RolloutKey, owner: string, until: number): Promise<boolean>;
+  pendingCommands(key: RolloutKey): Promise<StoredFleetCommand[]>;
+  /** Each member's stored status, by cluster. */
+  members(fleet: Fleet): Promise<MemberStatuses>;
+  /** Queues a command for a member once ever per `dedupeKey`, and makes the member due now. */
+  enqueueMember(
+    key: RolloutKey,
+    command: Command,
+    source: string,
+    now: number,
+    dedupeKey: string,
+  ): Promise<CommandResult>;
+  savePass(input: FleetSaveInput): Promise<Result<void, 'conflict'>>;
+  recordError(input: FleetErrorInput): Promise<void>;
+}
+
+export type FleetErrorInput = Omit<ErrorInput, 'stored'> & { stored: StoredFleet };
 
 /** `Kind/namespace/name` (`Kind/name` for a ClusterAnalysisTemplate): how a stored template is keyed. */
 export function templateKey(ref: TemplateRef): string {
@@ -253,6 +310,9 @@ export interface SecretReader {
 
 export interface RunnerDeps {
   store: RunnerStore;
+  /** Fleet records; without them a fleet's key is not found. */
+  fleets?: FleetRecords;
+  fleet?: FleetOptions;
   /** Takes the measurements analysis runs ask for (lib/adapters/metrics createProviders). */
   metrics: MetricProvider;
   secrets: SecretReader;

@@ -307,7 +307,7 @@ async function passOnce(context: PassContext, slot: WatchSlot): Promise<Outcome 
     abandon.abort();
     return 'conflict';
   }
-  await publish(deps, stored.key, events, status, at);
+  await publish(deps, stored.key, events, status.phase, at);
   // processRollout waits for the watch, then goes on or schedules this wake-up.
   if (ready && wakeAt !== null) slot.watch = { ready, wakeAt };
   else if (wakeAt !== null) {
@@ -429,15 +429,16 @@ async function saveInvalid(
   return { key: stored.key, result: 'invalid-spec', message };
 }
 
-async function publish(
+/** Publishes a saved pass's events; a failure is logged, never undoes the pass (Rollouts and fleets). */
+export async function publish(
   deps: RunnerDeps,
   key: RolloutKey,
   events: LifecycleEvent[],
-  status: RolloutStatus,
+  phase: RolloutStatus['phase'],
   at: string,
 ): Promise<void> {
   if (events.length === 0) return;
-  const published: PublishedEvent[] = events.map((event) => ({ key, event, phase: status.phase, at }));
+  const published: PublishedEvent[] = events.map((event) => ({ key, event, phase, at }));
   try {
     await deps.events.publish(published);
   } catch (error) {

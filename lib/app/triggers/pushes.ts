@@ -4,6 +4,18 @@ import type { Command } from '../../core/engine/types.js';
 import { keyOf, formatKey } from '../../adapters/dynamodb/repository.js';
 import type { CommandResult, RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js';
 import { matchPush, noMatchMessage } from '../../core/triggers/match.js';
+import { FLEET_CLUSTER, type Fleet } from '../../core/model/fleet.js';
+import type { Rollout } from '../../core/model/rollout.js';
+
+/**
+ * What a push is matched against: a Rollout, or for a fleet record (members have no trigger) the
+ * fleet's Rollout under the fleet's key, so a push starts the fleet, never a member on its own.
+ */
+function triggeredRollout(stored: StoredRollout): Rollout {
+  if (stored.key.cluster !== FLEET_CLUSTER) return stored.rollout;
+  const fleet = stored.rollout as unknown as Fleet;
+  return { ...fleet.template, cluster: FLEET_CLUSTER, ...(fleet.trigger ? { trigger: fleet.trigger } : {}) };
+}
 
 /** What accepting a push needs of the store. */
 export interface PushStore {
@@ -44,11 +56,7 @@ export async function acceptPushes(
   const warnings: string[] = [];
   for (const push of pushes) {
     const candidates = await store.findByRepository(`${push.registry}/${push.repository}`);
-    const { matches, unusable } = matchPush(
-      push,
-      candidates.map((stored) => stored.rollout),
-      options.deliveryKeys,
-    );
+    const { matches, unusable } = matchPush(push, candidates.map(triggeredRollout), options.deliveryKeys);
     warnings.push(...unusable);
     if (matches.length === 0) unmatched.push(noMatchMessage(push));
     for (const match of matches) {

@@ -91,7 +91,11 @@ export type LifecycleEventType =
   | 'Analysis Run Successful'
   | 'Analysis Run Failed'
   | 'Analysis Run Error'
-  | 'Analysis Run Inconclusive';
+  | 'Analysis Run Inconclusive'
+  /** A fleet's events (lib/core/fleet): on the fleet's key, with the wave and its clusters. */
+  | 'Wave Started'
+  | 'Wave Completed'
+  | 'Fleet Aborted';
 
 export interface LifecycleEvent {
   type: LifecycleEventType;
@@ -100,6 +104,8 @@ export interface LifecycleEvent {
   stepIndex?: number;
   weight?: number;
   message?: string;
+  wave?: string;
+  clusters?: string[];
 }
 
 export type Action =
