@@ -378,6 +378,10 @@ describe('analysis on the Rollout view', () => {
       expect(await chart.locator('[role="img"]').getAttribute('aria-label')).toBe(
         `${name}: ${result.measurements.length} measurements, ${result.successful} Successful, ${result.failed} Failed, 0 Inconclusive`,
       );
+      const taken = result.measurements.length;
+      expect(await chart.locator('figcaption').textContent()).toBe(
+        `${name} over time: ${taken} of ${taken} measurements charted`,
+      );
       // Every stored measurement is a row, its phase a word beside an icon.
       const rows = block.locator('table.measurements tbody tr');
       expect(await rows.count()).toBe(result.measurements.length);
