@@ -10,7 +10,7 @@ import { runnerRbac } from '../lib/core/model/runner-access.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,7 @@ import { startRunnerLoop } from '../lib/local/mode.js';
 import { serveNudges } from '../lib/local/nudges.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from '../lib/local/testcluster.js';
 import { KubeProxy } from '../lib/local/kube-proxy.js';
+import { renderLatency, updateReadme, type BenchResults } from './readme.js';
 
 export interface LatencySandbox {
   cluster: TestCluster;
@@ -309,42 +310,6 @@ export async function latency(sandbox: LatencySandbox, smoke: boolean) {
   };
 }
 
-export function latencyRows(r: Awaited<ReturnType<typeof latency>>): [string, string, string][] {
-  const ms = (value: number) => `${value.toFixed(0)} ms`;
-  return [
-    [
-      'image change -> both VS at 5',
-      ms(r.imageToWeight5Ms),
-      r.imageToWeight5Ms <= 269 ? 'meets <= 269 ms' : 'MISSES',
-    ],
-    [
-      'promote -> both VS at 50',
-      ms(r.promoteToWeight50Ms),
-      r.promoteToWeight50Ms <= 137 ? 'meets <= 137 ms' : 'MISSES',
-    ],
-    [
-      'timed pause end -> done',
-      ms(r.pauseEndToDoneMs),
-      r.pauseEndToDoneMs <= 306 ? 'meets <= 306 ms' : 'MISSES',
-    ],
-    [
-      'CLI help / list / promote / get',
-      `${ms(r.cli.helpMs)} / ${ms(r.cli.listMs)} / ${ms(r.cli.promoteMs)} / ${ms(r.cli.getMs)}`,
-      r.cli.promoteMs < 300 ? 'meets < 300 ms' : 'MISSES',
-    ],
-    [
-      'k8s requests per scenario',
-      `${r.kubernetesRequestsPerScenario} (${r.watchesPerScenario} watches)`,
-      r.kubernetesRequestsPerScenario <= 39 ? 'meets <= 39' : 'MISSES',
-    ],
-    [
-      'idle local mode per minute',
-      `${r.idle.dynamoRequestsPerMinute} DynamoDB requests, ${r.idle.cpuSecondsPerMinute.toFixed(3)} CPU s`,
-      r.idle.dynamoRequestsPerMinute === 0 && r.idle.cpuSecondsPerMinute <= 0.21 ? 'meets' : 'MISSES',
-    ],
-  ];
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const smoke = process.argv.includes('--smoke');
   mkdirSync(join(REPO_ROOT, '.tmp'), { recursive: true });
@@ -367,11 +332,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       },
       smoke,
     );
-    console.log(
-      latencyRows(result)
-        .map((row) => row.join('  |  '))
-        .join('\n'),
-    );
     const path = join(REPO_ROOT, smoke ? '.tmp/bench-latency-smoke.json' : 'bench/results.json');
     let existing: Record<string, unknown> = {};
     try {
@@ -379,8 +339,17 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     } catch {
       // First run: a file of its own.
     }
-    writeFileSync(path, `${JSON.stringify({ ...existing, latency: result }, null, 2)}\n`);
+    // Run alone, the figures carry their own date and load; the rest of the file keeps its run's.
+    const merged = {
+      ...existing,
+      latency: { ...result, date: new Date().toISOString(), loadAverage: loadavg() },
+    };
+    writeFileSync(path, `${JSON.stringify(merged, null, 2)}\n`);
     console.log(`written to ${path} (key latency)`);
+    if (!smoke) {
+      console.log(renderLatency(merged as unknown as BenchResults));
+      console.log((await updateReadme()) ? 'README.md regenerated' : 'README.md unchanged');
+    }
   } finally {
     for (const stop of stops.reverse()) await stop();
   }

@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { spawnSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -34,14 +34,14 @@ import { parseRollout, type Rollout } from '../lib/core/model/rollout.js';
 import { localDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
 import { keyOf, RolloutStore } from '../lib/adapters/dynamodb/repository.js';
 import { createTableInput, DUE_SHARD, rolloutPartition, SORT_KEYS } from '../lib/adapters/dynamodb/table.js';
-import { renderBenchmarks, updateReadme, type BenchResults, type PassCost } from './readme.js';
+import { renderBenchmarks, renderLatency, updateReadme, type BenchResults, type PassCost } from './readme.js';
 import { signGeneric } from '../lib/core/triggers/signatures.js';
 import { createWebhookHandler } from '../lib/app/triggers/webhook-handler.js';
 import { KubeProxy } from '../lib/local/kube-proxy.js';
 import { startAwsStub } from '../lib/local/aws-stub.js';
 import { fleetObjects, fleetRolloutDocument } from '../lib/local/fleet.js';
 import { functionUrlEvent, scheduledEvent } from '../lib/local/lambda-events.js';
-import { latency, latencyRows } from './latency.js';
+import { latency } from './latency.js';
 
 const smoke = process.argv.includes('--smoke');
 const REPEATS = smoke ? 3 : 5;
@@ -425,6 +425,19 @@ async function stepTiming(sandbox: Sandbox) {
  * (infra/invoke-bundle.ts): the import (Lambda's init phase) and the first invocation, which
  * builds the clients and opens the first connections, measured apart.
  */
+/** A child process run to its end without blocking this one: exit status and stderr. */
+function spawnAsync(
+  file: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeout: number },
+): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((done) => {
+    execFile(file, args, { ...options, encoding: 'utf8' }, (error, _stdout, stderr) =>
+      done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
+    );
+  });
+}
+
 async function coldStart(sandbox: Sandbox) {
   const samples = smoke ? 3 : 10;
   log(`cold start: bundling each function, then ${samples} fresh processes each`);
@@ -471,11 +484,11 @@ async function coldStart(sandbox: Sandbox) {
       const runs = [];
       for (let i = 0; i < samples; i++) {
         const resultFile = join(outdir, 'result.json');
-        const run = spawnSync(
+        // Asynchronous: the AWS stand-in the bundle calls lives in this process and must keep answering.
+        const run = await spawnAsync(
           process.execPath,
           [join(REPO_ROOT, 'infra/invoke-bundle.ts'), file, join(outdir, 'event.json'), resultFile],
           {
-            encoding: 'utf8',
             cwd: outdir,
             env: {
               PATH: process.env.PATH,
@@ -491,10 +504,12 @@ async function coldStart(sandbox: Sandbox) {
               POWERTOOLS_METRICS_DISABLED: 'true',
               ...env,
             },
+            timeout: 120_000,
           },
         );
+        if (run.status !== 0) throw new Error(`${name}: the bundle's process failed: ${run.stderr}`);
         const result = JSON.parse(readFileSync(resultFile, 'utf8'));
-        if (run.status !== 0 || !result.ok) throw new Error(`${name}: ${result.errorMessage ?? run.stderr}`);
+        if (!result.ok) throw new Error(`${name}: ${result.errorMessage}`);
         runs.push(result as { importMs: number; invokeMs: number });
       }
       results.push({
@@ -624,11 +639,7 @@ async function main() {
     const path = join(REPO_ROOT, smoke ? '.tmp/bench-smoke.json' : 'bench/results.json');
     writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
     console.log(renderBenchmarks(results as unknown as BenchResults));
-    console.log(
-      latencyRows(results.latency)
-        .map((row) => row.join('  '))
-        .join('\n'),
-    );
+    console.log(renderLatency(results as unknown as BenchResults));
     console.log(`\nwritten to ${path}`);
     // The README's Benchmarks table is generated from the committed results, never from a smoke run.
     if (!smoke) console.log((await updateReadme()) ? 'README.md regenerated' : 'README.md unchanged');

@@ -64,9 +64,9 @@ function environmentOf(name: FunctionName): Record<string, string> {
         CLUSTERS: JSON.stringify([testClusterTarget()]),
       };
     case 'registry-webhook':
-      return { ...common, WEBHOOK_SECRET_ARN: SECRET_ARN };
+      return { ...common, WAKEUP_QUEUE_URL: queueUrl(), WEBHOOK_SECRET_ARN: SECRET_ARN };
     case 'ecr-push':
-      return common;
+      return { ...common, WAKEUP_QUEUE_URL: queueUrl(), ACCOUNT_ID: '123456789012' };
   }
 }
 
@@ -141,7 +141,7 @@ beforeAll(async () => {
   });
   ecrRollout = demoRolloutIn(namespace, (doc) => {
     doc.metadata.name = 'ecr-demo';
-    doc.spec.trigger = { repository: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/rollouts-demo' };
+    doc.spec.trigger = { repository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/rollouts-demo' };
   });
   for (const each of [rollout, ghcrRollout, ecrRollout]) await store.apply(each, Date.now());
   await waitForAvailable(namespace, 'rollouts-demo-stable', 1);
@@ -159,7 +159,7 @@ describe('the bundles infra/bundle.ts builds', () => {
 });
 
 describe('the bundled step runner, in a fresh Node 24 process', () => {
-  it('takes a Rollout Command from the bus, then advances the Rollout on SQS wake-ups until the VirtualServices carry 5%', async () => {
+  it('takes a Rollout Command from the bus and, watching the canary pods, reaches the first pause at 5% in the same invocation', async () => {
     const started = await invoke(
       'step-runner',
       commandEvent({
@@ -171,9 +171,11 @@ describe('the bundled step runner, in a fresh Node 24 process', () => {
     expect(started).toMatchObject({ ok: true, result: { due: 1 } });
     expect(started.node).toMatch(/^24\./);
     expect((await store.get(keyOf(rollout)))?.status).toMatchObject({
-      phase: 'Progressing',
+      phase: 'Paused',
+      weight: 5,
       canaryImage: YELLOW,
     });
+    expect(await routeWeights(rollout)).toEqual(everyRoute(95, 5));
     expect(aws.requests).toContainEqual({
       target: 'AWSEvents.PutEvents',
       body: {
@@ -189,15 +191,11 @@ describe('the bundled step runner, in a fresh Node 24 process', () => {
         MessageBody: expect.stringContaining(rollout.name),
       }),
     });
+  });
 
-    const wakeup = sqsEvent(JSON.stringify({ wake: keyOf(rollout) }));
-    for (let i = 0; i < 40 && (await store.get(keyOf(rollout)))?.status.phase !== 'Paused'; i++) {
-      expect(await invoke('step-runner', wakeup)).toMatchObject({
-        ok: true,
-        result: { batchItemFailures: [] },
-      });
-      await new Promise((done) => setTimeout(done, 250));
-    }
+  it('takes an SQS wake-up batch: an indefinite pause stays paused at 5% until promoted', async () => {
+    const wakeup = await invoke('step-runner', sqsEvent(JSON.stringify({ wake: keyOf(rollout) })));
+    expect(wakeup).toMatchObject({ ok: true, result: { batchItemFailures: [] } });
     expect((await store.get(keyOf(rollout)))?.status).toMatchObject({ phase: 'Paused', weight: 5 });
     expect(await routeWeights(rollout)).toEqual(everyRoute(95, 5));
   });
@@ -251,20 +249,13 @@ describe('the bundled registry webhook, in a fresh Node 24 process', () => {
       target: 'secretsmanager.GetSecretValue',
       body: { SecretId: SECRET_ARN },
     });
+    // The nudge: a wake-up for that Rollout on the runner's queue, due at once.
     expect(aws.requests).toContainEqual({
-      target: 'AWSEvents.PutEvents',
-      body: {
-        Entries: [
-          expect.objectContaining({
-            DetailType: 'Rollout Command',
-            Detail: JSON.stringify({
-              cluster: 'default',
-              namespace: ghcrRollout.namespace,
-              rollout: 'ghcr-demo',
-            }),
-          }),
-        ],
-      },
+      target: 'AmazonSQS.SendMessage',
+      body: expect.objectContaining({
+        QueueUrl: queueUrl(),
+        MessageBody: expect.stringContaining(JSON.stringify(keyOf(ghcrRollout))),
+      }),
     });
   });
 
@@ -282,7 +273,7 @@ describe('the bundled registry webhook, in a fresh Node 24 process', () => {
     expect(await store.list()).toEqual(before);
   });
 
-  it('fails the invocation when DynamoDB cannot be reached', async () => {
+  it('answers 503 with Retry-After when DynamoDB cannot be reached, so the registry redelivers', async () => {
     const body = JSON.stringify({ image: 'ghcr.io/acme/rollouts-demo:v2.0.0' });
     const invocation = await invoke(
       'registry-webhook',
@@ -291,12 +282,17 @@ describe('the bundled registry webhook, in a fresh Node 24 process', () => {
       }),
       { AWS_ENDPOINT_URL_DYNAMODB: deadEndpoint },
     );
-    expect(invocation).toMatchObject({ ok: false, errorMessage: expect.stringMatching(/ECONNREFUSED/) });
+    expect(invocation).toMatchObject({ ok: true, result: { statusCode: 503 } });
+    expect(Number(invocation.result.headers['retry-after'])).toBeGreaterThan(0);
   });
 });
 
 describe('the bundled ECR push trigger, in a fresh Node 24 process', () => {
-  const ecrEvent = JSON.parse(readFileSync('test/fixtures/webhooks/ecr-image-action.json', 'utf8'));
+  // DynamoDB Local keeps one database per region, so the push comes from the functions' region.
+  const ecrEvent = {
+    ...JSON.parse(readFileSync('test/fixtures/webhooks/ecr-image-action.json', 'utf8')),
+    region: 'us-east-1',
+  };
 
   it('queues a canary from the ECR Image Action event EventBridge delivers', async () => {
     const invocation = await invoke('ecr-push', ecrEvent);
@@ -307,7 +303,7 @@ describe('the bundled ECR push trigger, in a fresh Node 24 process', () => {
     expect((await store.pendingCommands(keyOf(ecrRollout))).map((c) => c.command)).toEqual([
       {
         kind: 'setImage',
-        image: expect.stringContaining('123456789012.dkr.ecr.eu-west-1.amazonaws.com/rollouts-demo'),
+        image: expect.stringContaining('123456789012.dkr.ecr.us-east-1.amazonaws.com/rollouts-demo'),
       },
     ]);
   });

@@ -17,7 +17,7 @@ import { startDynamoDbLocal } from '../../lib/local/dynamodb-local.js';
 import { freePort } from '../../lib/local/ports.js';
 import { runPass } from '../../lib/app/runner/pass.js';
 import { acceptPushes } from '../../lib/app/triggers/pushes.js';
-import type { RunnerDeps } from '../../lib/app/runner/process-rollout.js';
+import { backoffMs, type RunnerDeps } from '../../lib/app/runner/process-rollout.js';
 import type { Rollout } from '../../lib/core/model/rollout.js';
 import { decide } from '../../lib/core/engine/decide.js';
 import { describeError, describeRollout } from '../../lib/app/cli/describe.js';
@@ -47,7 +47,6 @@ import {
 } from './sandbox.js';
 
 const YELLOW = 'argoproj/rollouts-demo:yellow';
-const ERROR_RETRY_MS = 10_000;
 const report = new FaultReport({
   'kubernetes-error': {
     fault:
@@ -273,7 +272,10 @@ describe('Kubernetes API faults during the seed scenario and the rollouts after 
             );
             const retryAfter =
               injection.fault.kind === 'status' ? injection.fault.retryAfterSeconds : undefined;
-            expect(stored?.dueAt).toBe(now + (retryAfter ? retryAfter * 1000 : ERROR_RETRY_MS));
+            // Backoff doubles with each failure in a row; a Retry-After is a floor under it.
+            expect(stored?.failures).toBeGreaterThanOrEqual(1);
+            expect(stored?.dueAt).toBe(now + backoffMs(stored!.failures!, retryAfter));
+            if (retryAfter) expect(stored!.dueAt! - now).toBeGreaterThanOrEqual(retryAfter * 1000);
             break;
           }
           case 'kubernetes-race':
