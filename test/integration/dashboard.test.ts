@@ -100,15 +100,18 @@ async function unchanged(target: Rollout) {
   };
 }
 
-/** The focused element as `role: name`, the way a keyboard user meets it. */
+/** The focused element as `role: name`, the way a keyboard user meets it (`body: …` when none is). */
 const focused = () =>
-  page.locator(':focus').evaluate((element) => {
+  page.evaluate(() => {
+    // No DOM types in the tests' compilation: this runs in the page.
+    const { activeElement, body } = (globalThis as any).document;
+    const element = activeElement ?? body;
     const role = element.tagName === 'H2' ? 'heading' : element.tagName.toLowerCase();
     const name =
       element.tagName === 'INPUT'
         ? (element.closest('label')?.textContent ?? '')
         : (element.textContent ?? '');
-    return `${role}: ${name.replace(/\s+/g, ' ').trim()}`;
+    return `${role}: ${name.replace(/\s+/g, ' ').trim().slice(0, 80)}`;
   });
 
 /** `locator` holds the state `word` beside its icon `icon`, not as colour alone. */
@@ -173,7 +176,7 @@ describe('the dashboard in a browser', () => {
     expect(await page.evaluate(() => (globalThis as any).marker)).toBe('no reload');
   });
 
-  it('reaches every action from the keyboard in order, and Escape cancels a confirmation', async () => {
+  it('reaches every action from the keyboard in order; Escape or Cancel closes a confirmation and sends nothing', async () => {
     // Opening the Rollout put the focus on its heading; Tab walks back to the top, then forwards.
     expect(await focused()).toBe(`heading: default/${namespace}/rollouts-demo Paused`);
     const order: string[] = [];
@@ -203,6 +206,19 @@ describe('the dashboard in a browser', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached', ...LOAD_TOLERANT });
     expect(await focused()).toBe('button: Abort');
+
+    // Set image: typed, Enter submits the form, and the confirmation names the assignment.
+    await page.getByLabel('New image for rollouts-demo').focus();
+    await page.keyboard.type('argoproj/rollouts-demo:green');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor(LOAD_TOLERANT);
+    expect(await dialog.textContent()).toContain(
+      `Set image rollouts-demo=argoproj/rollouts-demo:green default/${namespace}/rollouts-demo?`,
+    );
+    expect(await focused()).toBe('button: Cancel');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached', ...LOAD_TOLERANT });
+    expect(await focused()).toBe('input: New image for rollouts-demo');
     await check();
   });
 
@@ -361,6 +377,10 @@ describe('analysis on the Rollout view', () => {
       ]);
       expect(await chart.locator('[role="img"]').getAttribute('aria-label')).toBe(
         `${name}: ${result.measurements.length} measurements, ${result.successful} Successful, ${result.failed} Failed, 0 Inconclusive`,
+      );
+      const taken = result.measurements.length;
+      expect(await chart.locator('figcaption').textContent()).toBe(
+        `${name} over time: ${taken} of ${taken} measurements charted`,
       );
       // Every stored measurement is a row, its phase a word beside an icon.
       const rows = block.locator('table.measurements tbody tr');

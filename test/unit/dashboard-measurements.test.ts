@@ -1,7 +1,7 @@
 /** The dashboard's analysis chart columns: which measurement values are plotted, and where. */
 import { describe, expect, it } from '@jest/globals';
 import type { MeasurementRecord } from '../../lib/core/analysis/run.js';
-import { chartColumns, plottedValue } from '../../web/dashboard/measurements.js';
+import { caption, chartColumns, plottedValue } from '../../web/dashboard/measurements.js';
 
 describe('plottedValue', () => {
   it.each([
@@ -58,5 +58,30 @@ describe('chartColumns', () => {
 
   it('has empty columns and nothing plotted before the first measurement', () => {
     expect(chartColumns([])).toEqual({ columns: [[], [], [], [], []], plotted: 0 });
+  });
+});
+
+describe('caption', () => {
+  const record = (index: number, phase: MeasurementRecord['phase'], value?: string): MeasurementRecord => ({
+    index,
+    phase,
+    at: '2026-01-01T00:00:00Z',
+    ...(value === undefined ? {} : { value }),
+  });
+
+  it('names the measurements the chart cannot show, so a failure without a number is not hidden', () => {
+    const records = [record(0, 'Failed', '["NaN"]'), record(1, 'Successful', '[1]'), record(2, 'Error')];
+    expect(caption('success-rate', records, chartColumns(records).columns[1])).toBe(
+      'success-rate over time: 1 of 3 measurements charted; not charted: #0 Failed ["NaN"], #2 Error without a value',
+    );
+  });
+
+  it('says when every measurement is charted, and when none can be', () => {
+    const one = [record(0, 'Successful', '0.99')];
+    expect(caption('m', one, chartColumns(one).columns[1])).toBe('m over time: 1 of 1 measurements charted');
+    const none = [record(0, 'Successful', '[1,2]')];
+    expect(caption('m', none, chartColumns(none).columns[1])).toBe(
+      'm: no measurement with a single number to chart yet; not charted: #0 Successful [1,2]',
+    );
   });
 });

@@ -6,7 +6,7 @@
 import uPlot from 'uplot';
 import { useEffect, useRef } from 'preact/hooks';
 import { html } from 'htm/preact';
-import { CHARTED_PHASES, chartColumns } from './measurements.js';
+import { caption, CHARTED_PHASES, chartColumns } from './measurements.js';
 import type { MeasurementRecord } from './types.js';
 
 const POINTS: Record<(typeof CHARTED_PHASES)[number], { stroke: string; fill: string }> = {
@@ -54,12 +54,6 @@ export function MeasurementChart({ metric, records }: { metric: string; records:
   ).join(', ');
   return html`<figure class="chart" data-chart=${metric}>
     <div ref=${box} role="img" aria-label=${`${metric}: ${records.length} measurements, ${counts}`}></div>
-    <figcaption>
-      ${
-        plotted === 0
-          ? `${metric}: no measurement with a single number to chart yet (the table lists them)`
-          : `${metric} over time: ${plotted} of ${records.length} measurements charted`
-      }
-    </figcaption>
+    <figcaption>${caption(metric, records, columns[1])}</figcaption>
   </figure>`;
 }

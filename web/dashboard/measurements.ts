@@ -27,7 +27,7 @@ export function plottedValue(value: string | undefined): number | null {
 
 export interface ChartColumns {
   /** uPlot's aligned data: seconds since the epoch, every value, then one column per charted phase. */
-  columns: [number[], ...(number | null)[][]];
+  columns: [times: number[], values: (number | null)[], ...byPhase: (number | null)[][]];
   /** How many measurements have a value to plot. */
   plotted: number;
 }
@@ -40,4 +40,19 @@ export function chartColumns(records: MeasurementRecord[]): ChartColumns {
     records.map((record, index) => (record.phase === phase ? (values[index] ?? null) : null)),
   );
   return { columns: [times, values, ...byPhase], plotted: values.filter((value) => value !== null).length };
+}
+
+/** What the chart shows, and which measurements it cannot (no single number: NaN, an error, a vector). */
+export function caption(metric: string, records: MeasurementRecord[], values: (number | null)[]): string {
+  const missing = records.filter((_, index) => values[index] === null);
+  const shown = records.length - missing.length;
+  const what =
+    shown === 0
+      ? `${metric}: no measurement with a single number to chart yet`
+      : `${metric} over time: ${shown} of ${records.length} measurements charted`;
+  if (missing.length === 0) return what;
+  const listed = missing.map(
+    (record) => `#${record.index} ${record.phase} ${record.value ?? 'without a value'}`,
+  );
+  return `${what}; not charted: ${listed.join(', ')}`;
 }
