@@ -207,24 +207,25 @@ describe('other writers', () => {
     const plain = new VirtualServiceClient(new KubeHttp(kubeconfig('runner')));
     await setCanaryWeight(plain, rollout, 20, new Map(), undefined, [desired[0]!]);
     let raced = 0;
-    const statuses: number[] = [];
+    const statuses: Record<string, number[]> = {};
     class RacingHttp extends KubeHttp {
       override async send<T>(method: string, path: string, body?: unknown, contentType?: string) {
-        if (method === 'PATCH' && raced === 0) {
+        if (method === 'PATCH' && raced === 0 && path.split('?')[0]!.endsWith(`/${ref.name}`)) {
           raced++;
           await patchAsOtherWriter(rollout, ref.name, [
             { op: 'move', from: '/spec/http/0', path: '/spec/http/1' },
           ]);
         }
         const response = await super.send<T>(method, path, body, contentType);
-        if (method === 'PATCH') statuses.push(response.status);
+        const name = path.split('?')[0]!.split('/').at(-1)!;
+        if (method === 'PATCH') (statuses[name] ??= []).push(response.status);
         return response;
       }
     }
     const racing = new VirtualServiceClient(new RacingHttp(kubeconfig('runner')));
     const writes = await setCanaryWeight(racing, rollout, 20, new Map(), undefined, desired);
-    // vsvc1 raced and retried; vsvc2 was not touched by the writer.
-    expect(statuses).toEqual([422, 200, 200]);
+    // vsvc1 raced and retried; vsvc2 was not touched by the writer (the two are written side by side).
+    expect(statuses).toEqual({ [ref.name]: [422, 200], 'rollouts-demo-vsvc2': [200] });
     expect(writes.map((write) => write.attempts)).toEqual([2, 1]);
     const vs1 = await virtualService(rollout, ref.name);
     expect(vs1.spec.http?.map((route) => route.name)).toEqual([
