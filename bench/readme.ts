@@ -163,7 +163,8 @@ export function renderBenchmarks(r: BenchResults): string {
     `Run of ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cores} cores, Node ${r.machine.node}, load average ${loadOf(r.machine.loadAverage)} at the end (the machine is shared: wall times are an upper bound), ${r.seconds} s in all.`,
     '',
     table(['what', 'measured', 'target'], rows),
-    ...(r.analysis && r.analysis.date.slice(0, 13) !== r.date.slice(0, 13)
+    // Measured after the run's end: a separate `--only analysis` run (the full run's own is inside it).
+    ...(r.analysis && Date.parse(r.analysis.date) > Date.parse(r.date) + r.seconds * 1000
       ? [
           '',
           `The analysis rows are from a later run (\`npm run bench -- --only analysis\`) of ${r.analysis.date.slice(0, 16).replace('T', ' ')} UTC, load average ${loadOf(r.analysis.loadAverage)} at its end.`,
