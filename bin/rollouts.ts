@@ -273,8 +273,8 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
       const stored = await connection.store.get(key(name));
       if (!stored) return { ok: false, stderr: `rollout ${key(name).namespace}/${name} not found\n` };
       const command = setImageCommand(stored, assignment);
-      if (typeof command === 'string') throw new UsageError(command);
-      return sendCommand(connection, key(name), command, Date.now());
+      if (!command.ok) throw new UsageError(command.error);
+      return sendCommand(connection, key(name), command.value, Date.now());
     }),
   rbac: async (args) => {
     const { rbac, readRegistry } = await import('../lib/app/cli/rbac.js');

@@ -33,7 +33,7 @@ describe('the seed scenario', () => {
     await store.apply(rollout, Date.now());
     expect(
       await store.enqueueCommand(keyOf(rollout), { kind: 'setImage', image: YELLOW }, 'test', Date.now()),
-    ).toEqual({ ok: true, accepted: 'queued' });
+    ).toEqual({ ok: true, value: { accepted: 'queued' } });
 
     const paused = await passUntil(deps, rollout, pausedAt(5), '95/5 and pause {}');
     expect(paused.status).toMatchObject({ revision: 2, stepIndex: 1, canaryImage: YELLOW });

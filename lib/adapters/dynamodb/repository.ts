@@ -378,15 +378,15 @@ export class RolloutStore implements RunnerStore {
     }
     try {
       await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
-      return { ok: true, accepted: 'queued' };
+      return { ok: true, value: { accepted: 'queued' } };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       if (reasons[0]?.Code === 'ConditionalCheckFailed')
-        return { ok: false, reason: `rollout ${formatKey(key)} not found` };
+        return { ok: false, error: `rollout ${formatKey(key)} not found` };
       const seen = keys.find((_, index) => reasons[2 + index]?.Code === 'ConditionalCheckFailed');
       if (seen !== undefined)
-        return { ok: true, accepted: 'duplicate', reason: `already received (${seen})` };
+        return { ok: true, value: { accepted: 'duplicate', reason: `already received (${seen})` } };
       throw error;
     }
   }

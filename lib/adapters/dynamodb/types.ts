@@ -1,5 +1,6 @@
 import type { Command, RolloutStatus } from '../../core/engine/types.js';
 import type { Rollout } from '../../core/model/rollout.js';
+import type { Result } from '../../core/result.js';
 
 export interface RolloutKey {
   cluster: string;
@@ -53,7 +54,8 @@ export interface HistoryEntry {
   runner?: string;
 }
 
-export type CommandResult =
-  | { ok: true; accepted: 'queued' }
-  | { ok: true; accepted: 'duplicate'; reason: string }
-  | { ok: false; reason: string };
+/** Queued, a duplicate of one already received (why), or refused (why: the Rollout is not registered). */
+export type CommandResult = Result<
+  { accepted: 'queued' } | { accepted: 'duplicate'; reason: string },
+  string
+>;

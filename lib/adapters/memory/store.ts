@@ -136,7 +136,7 @@ export class MemoryStore implements RunnerStore {
   ): Promise<CommandResult> {
     this.calls.push({ method: 'enqueueCommand', key: formatKey(key) });
     const item = this.item(key);
-    if (!item) return { ok: false, reason: `rollout ${formatKey(key)} not found` };
+    if (!item) return { ok: false, error: `rollout ${formatKey(key)} not found` };
     const at = new Date(now).toISOString();
     item.commands.push({
       sortKey: `CMD#${at}#${String(++this.sequence).padStart(8, '0')}`,
@@ -146,7 +146,7 @@ export class MemoryStore implements RunnerStore {
     });
     item.stored.commandSeq += 1;
     item.stored.dueAt = now;
-    return { ok: true, accepted: 'queued' };
+    return { ok: true, value: { accepted: 'queued' } };
   }
 
   async savePass(input: SaveInput): Promise<Result<void, 'conflict'>> {

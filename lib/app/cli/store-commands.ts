@@ -1,5 +1,6 @@
 /** The CLI commands that talk to the store: apply, list, get, set image, promote, abort, retry, history. */
 import type { Command } from '../../core/engine/types.js';
+import { err, ok, type Result } from '../../core/result.js';
 import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Rollout } from '../../core/model/rollout.js';
@@ -193,7 +194,7 @@ export async function sendCommand(
   if (!outcome.accepted)
     return { ok: false, stderr: `rollout ${formatKey(key)}: ${outcome.message}; nothing sent\n` };
   const queued = await connection.store.enqueueCommand(key, command, source, now);
-  if (!queued.ok) return { ok: false, stderr: `${queued.reason}\n` };
+  if (!queued.ok) return { ok: false, stderr: `${queued.error}\n` };
   await connection.nudge?.(key);
   const blocked = stored.lastError
     ? ` (queued, but the last pass failed: ${stored.lastError}; it takes effect once that is resolved)`
@@ -219,8 +220,14 @@ export async function sendToFleet(
   options: { cluster?: string; wave?: boolean; now: number },
 ): Promise<CommandOutput> {
   const fleetCommand = toFleetCommand(fleet.fleet, command, options.cluster, options.wave);
-  if (typeof fleetCommand === 'string') return { ok: false, stderr: `${fleetCommand}\n` };
-  return sendFleetCommand(connection, new FleetStore(connection.store), fleet, fleetCommand, options.now);
+  if (!fleetCommand.ok) return { ok: false, stderr: `${fleetCommand.error}\n` };
+  return sendFleetCommand(
+    connection,
+    new FleetStore(connection.store),
+    fleet,
+    fleetCommand.value,
+    options.now,
+  );
 }
 
 function toFleetCommand(
@@ -228,22 +235,20 @@ function toFleetCommand(
   command: Command | { kind: 'setImageAssignment'; assignment: string },
   cluster: string | undefined,
   wave: boolean | undefined,
-): FleetCommand | string {
-  if (wave) return command.kind === 'promote' ? { kind: 'promoteWave' } : '--wave goes with promote';
+): Result<FleetCommand> {
+  if (wave) return command.kind === 'promote' ? ok({ kind: 'promoteWave' }) : err('--wave goes with promote');
   switch (command.kind) {
     case 'promote':
     case 'promoteFull':
-      return {
+      return ok({
         kind: 'promote',
         ...(command.kind === 'promoteFull' ? { full: true } : {}),
         ...(cluster ? { cluster } : {}),
-      };
-    case 'setImageAssignment': {
-      const parsed = setImageCommand({ rollout: fleet.template }, command.assignment);
-      return parsed;
-    }
+      });
+    case 'setImageAssignment':
+      return setImageCommand({ rollout: fleet.template }, command.assignment);
     default:
-      return command as FleetCommand;
+      return ok(command as FleetCommand);
   }
 }
 
@@ -261,7 +266,7 @@ async function sendFleetCommand(
   if (outcome && !outcome.accepted)
     return { ok: false, stderr: `${name}: ${outcome.message}; nothing sent\n` };
   const queued = await fleets.enqueueFleetCommand(stored.key, command, 'cli', now);
-  if (!queued.ok) return { ok: false, stderr: `${queued.reason}\n` };
+  if (!queued.ok) return { ok: false, stderr: `${queued.error}\n` };
   await connection.nudge?.(stored.key);
   return { ok: true, stdout: `${name}: ${outcome?.message ?? describeFleetCommand(command)}\n` };
 }
@@ -293,14 +298,14 @@ function cannotTakeEffect(stored: StoredRollout, command: Command): string | und
 export function setImageCommand(
   { rollout }: { rollout: Pick<Rollout, 'name' | 'workload'> },
   assignment: string,
-): { kind: 'setImage'; image: string } | string {
+): Result<{ kind: 'setImage'; image: string }> {
   const match = /^([^=]+)=(\S+)$/.exec(assignment);
-  if (!match) return `expected CONTAINER=IMAGE, found '${assignment}'`;
+  if (!match) return err(`expected CONTAINER=IMAGE, found '${assignment}'`);
   const [, container, image] = match as unknown as [string, string, string];
   const expected = rollout.workload.container;
   if (expected && container !== expected)
-    return `rollout ${rollout.name} updates container '${expected}', not '${container}'`;
-  return { kind: 'setImage', image };
+    return err(`rollout ${rollout.name} updates container '${expected}', not '${container}'`);
+  return ok({ kind: 'setImage', image });
 }
 
 /** The VirtualServices' weights as they are on the cluster now (`get` and the dashboard). */

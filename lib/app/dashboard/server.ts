@@ -173,8 +173,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const stored = await connection.store.get(key);
       if (!stored) return send(response, 404, { error: `rollout ${describeKey(key)} not found` });
       const made = setImageCommand(stored, assignment ?? '');
-      if (typeof made === 'string') return send(response, 400, { error: made });
-      command = made;
+      if (!made.ok) return send(response, 400, { error: made.error });
+      command = made.value;
     } else command = { kind: action };
     const output: CommandOutput = await sendCommand(connection, key, command, Date.now(), 'dashboard');
     return output.ok

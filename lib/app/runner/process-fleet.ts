@@ -147,7 +147,7 @@ async function queue(
   const member = { cluster, namespace: stored.key.namespace, name: stored.key.name };
   const queued = await fleets.enqueueMember(member, command, `fleet:${stored.key.name}`, now, dedupeKey);
   if (!queued.ok)
-    throw new Error(`member on ${cluster}: ${queued.reason} (rollouts apply of the fleet registers it)`);
+    throw new Error(`member on ${cluster}: ${queued.error} (rollouts apply of the fleet registers it)`);
 }
 
 async function recordFleetError(

@@ -70,9 +70,9 @@ export async function acceptPushes(
       );
       const image = match.command.kind === 'setImage' ? match.command.image : '';
       if (!queued.ok)
-        results.push({ rollout: formatKey(key), image, result: 'failed', reason: queued.reason });
-      else if (queued.accepted === 'duplicate')
-        results.push({ rollout: formatKey(key), image, result: 'duplicate', reason: queued.reason });
+        results.push({ rollout: formatKey(key), image, result: 'failed', reason: queued.error });
+      else if (queued.value.accepted === 'duplicate')
+        results.push({ rollout: formatKey(key), image, result: 'duplicate', reason: queued.value.reason });
       else {
         results.push({ rollout: formatKey(key), image, result: 'queued' });
         await options
