@@ -14,6 +14,9 @@ import { formatIssues } from '../../core/model/issues.js';
 import type { Connection } from '../cli/connection.js';
 import { liveWeights, sendCommand, setImageCommand, type CommandOutput } from '../cli/store-commands.js';
 import { describeStep } from '../cli/describe.js';
+import { fleetSummary, fleetWaves } from '../cli/fleet-view.js';
+import { FleetStore } from '../../adapters/dynamodb/fleets.js';
+import { FLEET_CLUSTER, fleetKey } from '../../core/model/fleet.js';
 import { checkRequest, TOKEN_COOKIE } from './guard.js';
 
 export const CSP =
@@ -36,10 +39,19 @@ export interface Dashboard {
 }
 
 const keySchema = z.object({
-  cluster: z.string().min(1).max(253),
+  cluster: z
+    .string()
+    .min(1)
+    .max(253)
+    .refine(
+      (cluster) => cluster !== FLEET_CLUSTER,
+      `cluster ${FLEET_CLUSTER} holds fleets: read them at /api/fleet`,
+    ),
   namespace: z.string().min(1).max(253),
   name: z.string().min(1).max(253),
 });
+
+const fleetKeySchema = keySchema.omit({ cluster: true });
 
 const actionSchema = z.object({
   key: keySchema,
@@ -65,6 +77,24 @@ export function summary(stored: StoredRollout) {
   };
 }
 
+/**
+ * The list: every Rollout that is not a fleet's member, and every fleet (its members are reached
+ * from the fleet's view), as `rollouts list` shows them.
+ */
+export async function listing(connection: Connection) {
+  const [items, fleets] = await Promise.all([
+    connection.store.list(),
+    new FleetStore(connection.store).list(),
+  ]);
+  const members = new Set(
+    fleets.flatMap(({ fleet }) => fleet.clusters.map((cluster) => describeKey({ ...fleet, cluster }))),
+  );
+  return {
+    rollouts: items.filter((item) => !members.has(describeKey(item.key))).map(summary),
+    fleets: fleets.map(fleetSummary),
+  };
+}
+
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { connection } = options;
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -79,8 +109,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const poll = async () => {
     try {
-      const items = (await connection.store.list()).map(summary);
-      const text = JSON.stringify(items);
+      const text = JSON.stringify(await listing(connection));
       if (text !== last) {
         last = text;
         for (const listener of listeners) listener.write(`event: rollouts\ndata: ${text}\n\n`);
@@ -128,7 +157,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       case 'GET /app.css':
         return sendBody(response, 'text/css; charset=utf-8', style);
       case 'GET /api/rollouts':
-        return send(response, 200, (await connection.store.list()).map(summary));
+        return send(response, 200, await listing(connection));
       case 'GET /api/rollout': {
         const key = keySchema.safeParse(Object.fromEntries(url.searchParams));
         if (!key.success) return send(response, 400, { error: formatIssues(key.error) });
@@ -141,6 +170,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           steps: stored.rollout.canary.steps.map(describeStep),
           live: await liveWeights(connection, stored),
           history: await connection.store.history(key.data),
+        });
+      }
+      case 'GET /api/fleet': {
+        const key = fleetKeySchema.safeParse(Object.fromEntries(url.searchParams));
+        if (!key.success) return send(response, 400, { error: formatIssues(key.error) });
+        const fleets = new FleetStore(connection.store);
+        const stored = await fleets.get(key.data);
+        if (!stored)
+          return send(response, 404, { error: `fleet ${key.data.namespace}/${key.data.name} not found` });
+        return send(response, 200, {
+          summary: fleetSummary(stored),
+          waves: fleetWaves(stored, await fleets.memberRecords(stored.fleet)),
+          ...(stored.record.lastError ? { lastError: stored.record.lastError } : {}),
+          history: await connection.store.history(fleetKey(key.data)),
         });
       }
       case 'GET /api/events':
