@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { Actions } from './actions.js';
 import { Icon, State } from './icons.js';
-import { keyText, type Detail } from './types.js';
+import { keyText, type Detail, type HistoryEntry } from './types.js';
 
 /** A part of the Rollout view; it draws nothing (null) when the Rollout has none of it. */
 export type Section = ComponentType<{ detail: Detail }>;
@@ -106,7 +106,8 @@ export function Traffic({ detail }: { detail: Detail }) {
     }`;
 }
 
-export function History({ detail }: { detail: Detail }) {
+/** Newest first; a fleet's view shows its own history with it too. */
+export function History({ detail }: { detail: { history: HistoryEntry[] } }) {
   return html`<h3>History</h3>
     <ol class="timeline">
       ${[...detail.history]
