@@ -79,7 +79,8 @@ export function summary(stored: StoredRollout) {
 
 /**
  * The list: every Rollout that is not a fleet's member, and every fleet (its members are reached
- * from the fleet's view), as `rollouts list` shows them.
+ * from the fleet's view), as `rollouts list` shows them; and `writes`, each record's last write,
+ * members' too, so a page is told when what its open view shows (e.g. a fleet's member) changed.
  */
 export async function listing(connection: Connection) {
   const [items, fleets] = await Promise.all([
@@ -90,8 +91,13 @@ export async function listing(connection: Connection) {
     fleets.flatMap(({ fleet }) => fleet.clusters.map((cluster) => describeKey({ ...fleet, cluster }))),
   );
   return {
-    rollouts: items.filter((item) => !members.has(describeKey(item.key))).map(summary),
-    fleets: fleets.map(fleetSummary),
+    list: {
+      rollouts: items.filter((item) => !members.has(describeKey(item.key))).map(summary),
+      fleets: fleets.map(fleetSummary),
+    },
+    writes: [...items, ...fleets.map(({ record }) => record)]
+      .map((item) => `${describeKey(item.key)} ${item.updatedAt}`)
+      .join('\n'),
   };
 }
 
@@ -109,9 +115,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const poll = async () => {
     try {
-      const text = JSON.stringify(await listing(connection));
-      if (text !== last) {
-        last = text;
+      const { list, writes } = await listing(connection);
+      const text = JSON.stringify(list);
+      if (writes !== last) {
+        last = writes;
         for (const listener of listeners) listener.write(`event: rollouts\ndata: ${text}\n\n`);
       }
     } catch (error) {
@@ -157,7 +164,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       case 'GET /app.css':
         return sendBody(response, 'text/css; charset=utf-8', style);
       case 'GET /api/rollouts':
-        return send(response, 200, await listing(connection));
+        return send(response, 200, (await listing(connection)).list);
       case 'GET /api/rollout': {
         const key = keySchema.safeParse(Object.fromEntries(url.searchParams));
         if (!key.success) return send(response, 400, { error: formatIssues(key.error) });
