@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { FleetStore } from '../../lib/adapters/dynamodb/fleets.js';
 import type { RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import type { RolloutKey } from '../../lib/adapters/dynamodb/types.js';
@@ -17,6 +17,8 @@ import type { RolloutStatus } from '../../lib/core/engine/types.js';
 import type { FleetStatus } from '../../lib/core/fleet/types.js';
 import { fleetKey, parseFleet, type Fleet } from '../../lib/core/model/fleet.js';
 import { buildDashboardPage } from '../../web/dashboard/build.js';
+import { launchChromium, newPage } from './browser.js';
+import { firstWaveInFlight } from '../unit/fleet-fixtures.js';
 import { readDocuments } from '../unit/fixtures.js';
 import { createStore, YELLOW } from './runner-harness.js';
 
@@ -70,16 +72,7 @@ beforeAll(async () => {
   fleet = parsed.value;
   await new FleetStore(store).apply(fleet, Date.now());
   // The first wave is in flight: its member paused at 20% on the fleet's image; the rest wait on blue.
-  await saveStatus(fleetKey(fleet), {
-    phase: 'Progressing',
-    revision: 1,
-    attempt: 0,
-    image: YELLOW,
-    wave: 0,
-    waveOpened: true,
-    promotions: 0,
-    members: { one: { startedAttempt: 0, previousImage: BLUE } },
-  });
+  await saveStatus(fleetKey(fleet), firstWaveInFlight(YELLOW, BLUE, 'one'));
   await saveStatus(memberKey('one'), {
     phase: 'Paused',
     revision: 2,
@@ -98,18 +91,8 @@ beforeAll(async () => {
       weight: 0,
     });
   dashboard = await startDashboard({ connection: { store }, pageDir });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
-  page = await browser.newPage();
-  page.setDefaultTimeout(60_000);
+  browser = await launchChromium();
+  page = await newPage(browser);
 });
 
 afterAll(async () => {

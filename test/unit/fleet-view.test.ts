@@ -7,7 +7,7 @@ import type { StoredFleet } from '../../lib/app/runner/ports.js';
 import type { RolloutStatus } from '../../lib/core/engine/types.js';
 import type { FleetStatus } from '../../lib/core/fleet/types.js';
 import { fleetKey, memberRollout, parseFleet } from '../../lib/core/model/fleet.js';
-import { fleetDocument } from './fleet-fixtures.js';
+import { firstWaveInFlight, fleetDocument } from './fleet-fixtures.js';
 
 const BLUE = 'argoproj/rollouts-demo:blue';
 const YELLOW = 'argoproj/rollouts-demo:yellow';
@@ -50,16 +50,7 @@ function member(cluster: string, status: RolloutStatus): StoredRollout {
   };
 }
 
-const inFlight = storedFleet({
-  phase: 'Progressing',
-  revision: 1,
-  attempt: 0,
-  image: YELLOW,
-  wave: 0,
-  waveOpened: true,
-  promotions: 0,
-  members: { one: { startedAttempt: 0, previousImage: BLUE } },
-});
+const inFlight = storedFleet(firstWaveInFlight(YELLOW, BLUE, 'one'));
 const members = {
   one: member('one', {
     phase: 'Paused',

@@ -6,7 +6,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { Icon, State } from './icons.js';
-import { History } from './rollout.js';
+import { History, LastError } from './rollout.js';
 import { fleetText, type FleetDetail, type FleetMember, type Key } from './types.js';
 
 /** A member's place in the fleet's revision, as words (the engine's names are camel case). */
@@ -59,15 +59,7 @@ export function FleetView({
       ${summary.revision ? ` (revision ${summary.revision})` : ''};
       ${waveWords(summary)}${summary.bakeUntil ? `, baking until ${summary.bakeUntil}` : ''}
     </p>
-    ${
-      detail.lastError
-        ? html`<p class="error" role="alert">
-            <${Icon}
-              name="warning"
-            />${` Last error (${detail.lastError.count}×, ${detail.lastError.lastAt}): ${detail.lastError.message}`}
-          </p>`
-        : ''
-    }
+    <${LastError} error=${detail.lastError} />
     <h3>Waves</h3>
     <table class="list waves">
       <thead>

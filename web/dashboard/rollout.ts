@@ -38,19 +38,20 @@ export function RolloutView({
         summary.canaryImage ? html`, canary <code>${summary.canaryImage}</code>` : ''
       }
     </p>
-    ${
-      detail.lastError
-        ? html`<p class="error" role="alert">
-            <${Icon}
-              name="warning"
-            />${` Last error (${detail.lastError.count}×, ${detail.lastError.lastAt}): ${detail.lastError.message}`}
-          </p>`
-        : ''
-    }
+    <${LastError} error=${detail.lastError} />
     <${Actions} detail=${detail} done=${(message: string) => (setNotice(message), refresh())} />
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
     ${sections.map((Part) => html`<${Part} detail=${detail} />`)}
   </article>`;
+}
+
+/** The last pass's error, if any: a Rollout's or a fleet's. */
+export function LastError({ error }: { error: Detail['lastError'] }) {
+  return error
+    ? html`<p class="error" role="alert">
+        <${Icon} name="warning" />${` Last error (${error.count}×, ${error.lastAt}): ${error.message}`}
+      </p>`
+    : null;
 }
 
 export function Steps({ detail }: { detail: Detail }) {
