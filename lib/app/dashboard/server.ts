@@ -12,7 +12,13 @@ import type { RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js
 import type { Command } from '../../core/engine/types.js';
 import { formatIssues } from '../../core/model/issues.js';
 import type { Connection } from '../cli/connection.js';
-import { liveWeights, sendCommand, setImageCommand, type CommandOutput } from '../cli/store-commands.js';
+import {
+  listRecords,
+  liveWeights,
+  sendCommand,
+  setImageCommand,
+  type CommandOutput,
+} from '../cli/store-commands.js';
 import { describeStep } from '../cli/describe.js';
 import { fleetSummary, fleetWaves } from '../cli/fleet-view.js';
 import { FleetStore } from '../../adapters/dynamodb/fleets.js';
@@ -83,19 +89,10 @@ export function summary(stored: StoredRollout) {
  * members' too, so a page is told when what its open view shows (e.g. a fleet's member) changed.
  */
 export async function listing(connection: Connection) {
-  const [items, fleets] = await Promise.all([
-    connection.store.list(),
-    new FleetStore(connection.store).list(),
-  ]);
-  const members = new Set(
-    fleets.flatMap(({ fleet }) => fleet.clusters.map((cluster) => describeKey({ ...fleet, cluster }))),
-  );
+  const { rollouts, fleets, all } = await listRecords(connection);
   return {
-    list: {
-      rollouts: items.filter((item) => !members.has(describeKey(item.key))).map(summary),
-      fleets: fleets.map(fleetSummary),
-    },
-    writes: [...items, ...fleets.map(({ record }) => record)]
+    list: { rollouts: rollouts.map(summary), fleets: fleets.map(fleetSummary) },
+    writes: [...all, ...fleets.map(({ record }) => record)]
       .map((item) => `${describeKey(item.key)} ${item.updatedAt}`)
       .join('\n'),
   };
