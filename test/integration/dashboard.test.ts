@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import { applyFiles, sendCommand } from '../../lib/app/cli/store-commands.js';
 import { CSP, startDashboard, type Dashboard } from '../../lib/app/dashboard/server.js';
@@ -18,6 +18,7 @@ import { waitFor } from '../../lib/local/processes.js';
 import { openMetrics, startPrometheus, type LocalPrometheus } from '../../lib/local/prometheus.js';
 import { REPO_ROOT } from '../../lib/local/testcluster.js';
 import { buildDashboardPage } from '../../web/dashboard/build.js';
+import { launchChromium, newPage } from './browser.js';
 import {
   clusters,
   createStore,
@@ -53,21 +54,8 @@ beforeAll(async () => {
   rollout = demoRolloutIn(namespace);
   await store.apply(rollout, Date.now());
   dashboard = await startDashboard({ connection: { store, clusters: clusters() }, pageDir });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage();
-  page.setDefaultTimeout(60_000);
+  browser = await launchChromium();
+  page = await newPage(browser);
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * The dashboard page: the list of Rollouts and one Rollout, live from the server's event stream.
+ * The dashboard page: the list of Rollouts and fleets, one fleet (waves x clusters) and one Rollout, live from the server's event stream.
  * States are words beside icons (colour only repeats them); every action is a button behind a
  * confirmation, usable from the keyboard.
  */
@@ -10,15 +10,24 @@ import { Analysis } from './analysis.js';
 import { Icon } from './icons.js';
 import { List } from './list.js';
 import { History, RolloutView, Steps, Traffic, type Section } from './rollout.js';
-import type { Detail, Key, Summary } from './types.js';
+import { FleetView } from './fleet.js';
+import {
+  fleetText,
+  keyText,
+  type Detail,
+  type FleetDetail,
+  type FleetKey,
+  type Key,
+  type Listing,
+} from './types.js';
 
 /**
- * The Rollout view's sections, top to bottom. Another view of a Rollout (e.g. waves x clusters)
- * is one more component of `{ detail }` in this list, drawing null when the Rollout has none.
+ * The Rollout view's sections, top to bottom. Another view of a Rollout is one more component of
+ * `{ detail }` in this list, drawing null when the Rollout has none. (A fleet has its own view.)
  */
 const SECTIONS: Section[] = [Steps, Traffic, Analysis, History];
 
-const keyParams = (key: Key) => new URLSearchParams({ ...key }).toString();
+const keyParams = (key: Key | FleetKey) => new URLSearchParams({ ...key }).toString();
 
 const CONNECTION = {
   connecting: html`<${Icon} name="circle" /> Connecting…`,
@@ -26,22 +35,40 @@ const CONNECTION = {
   lost: html`<${Icon} name="cross" /> Connection lost: reconnecting…`,
 };
 
+/** What is open: the list, a fleet, or a Rollout (from the list, or from its fleet's view). */
+type View =
+  { kind: 'list' } | { kind: 'fleet'; key: FleetKey } | { kind: 'rollout'; key: Key; fleet?: FleetKey };
+
+/** The list row of what was left, for the focus to return to. */
+const rowOf = (view: View) =>
+  view.kind === 'fleet'
+    ? `tr[data-fleet="${CSS.escape(fleetText(view.key))}"]`
+    : view.kind === 'rollout' && !view.fleet
+      ? `tr[data-rollout="${CSS.escape(keyText(view.key))}"]`
+      : undefined;
+
 function App() {
-  const [items, setItems] = useState<Summary[]>([]);
-  const [selected, setSelected] = useState<Key | undefined>();
-  const [left, setLeft] = useState<Key | undefined>();
+  const [items, setItems] = useState<Listing>({ rollouts: [], fleets: [] });
+  const [view, setView] = useState<View>({ kind: 'list' });
+  const [left, setLeft] = useState<string | undefined>();
   const [detail, setDetail] = useState<Detail | undefined>();
+  const [fleet, setFleet] = useState<FleetDetail | undefined>();
   const [connection, setConnection] = useState<keyof typeof CONNECTION>('connecting');
   const [problem, setProblem] = useState('');
-  const selectedRef = useRef<Key | undefined>(undefined);
-  selectedRef.current = selected;
+  const viewRef = useRef<View>(view);
+  viewRef.current = view;
 
   const loadDetail = useCallback(async () => {
-    const key = selectedRef.current;
-    if (!key) return setDetail(undefined);
-    const response = await fetch(`/api/rollout?${keyParams(key)}`);
-    if (response.ok) setDetail((await response.json()) as Detail);
-    else setProblem(((await response.json()) as { error: string }).error);
+    const current = viewRef.current;
+    if (current.kind === 'list') return (setDetail(undefined), setFleet(undefined));
+    const response = await fetch(
+      current.kind === 'fleet'
+        ? `/api/fleet?${keyParams(current.key)}`
+        : `/api/rollout?${keyParams(current.key)}`,
+    );
+    if (!response.ok) return setProblem(((await response.json()) as { error: string }).error);
+    if (current.kind === 'fleet') setFleet((await response.json()) as FleetDetail);
+    else setDetail((await response.json()) as Detail);
   }, []);
 
   useEffect(() => {
@@ -49,7 +76,7 @@ function App() {
     source.onopen = () => setConnection('live');
     source.onerror = () => setConnection('lost');
     source.addEventListener('rollouts', (event) => {
-      setItems(JSON.parse((event as MessageEvent<string>).data) as Summary[]);
+      setItems(JSON.parse((event as MessageEvent<string>).data) as Listing);
       setProblem('');
       void loadDetail();
     });
@@ -59,23 +86,38 @@ function App() {
     return () => source.close();
   }, [loadDetail]);
 
-  useEffect(() => void loadDetail(), [selected, loadDetail]);
+  useEffect(() => void loadDetail(), [view, loadDetail]);
 
-  const back = () => {
-    setLeft(selected);
-    setSelected(undefined);
+  const go = (next: View) => {
     setDetail(undefined);
+    setFleet(undefined);
+    setView(next);
   };
+  const back = () => {
+    if (view.kind === 'rollout' && view.fleet) return go({ kind: 'fleet', key: view.fleet });
+    setLeft(rowOf(view));
+    go({ kind: 'list' });
+  };
+  const shown =
+    view.kind === 'rollout' && detail
+      ? html`<${RolloutView} detail=${detail} sections=${SECTIONS} back=${back} refresh=${loadDetail} />`
+      : view.kind === 'fleet' && fleet
+        ? html`<${FleetView}
+            detail=${fleet}
+            back=${back}
+            open=${(key: Key) => go({ kind: 'rollout', key, fleet: view.key })}
+          />`
+        : html`<${List}
+            items=${items}
+            open=${(key: Key) => go({ kind: 'rollout', key })}
+            openFleet=${(key: FleetKey) => go({ kind: 'fleet', key })}
+            returnTo=${left}
+          />`;
   return html`<header>
       <h1>serverless-rollouts</h1>
       <p class=${`connection ${connection}`} role="status">${CONNECTION[connection]}</p>
     </header>
-    ${problem ? html`<p class="error" role="alert"><${Icon} name="warning" /> ${problem}</p>` : ''}
-    ${
-      selected && detail
-        ? html`<${RolloutView} detail=${detail} sections=${SECTIONS} back=${back} refresh=${loadDetail} />`
-        : html`<${List} items=${items} open=${setSelected} returnTo=${left} />`
-    }`;
+    ${problem ? html`<p class="error" role="alert"><${Icon} name="warning" /> ${problem}</p>` : ''} ${shown}`;
 }
 
 render(html`<${App} />`, document.getElementById('app') as HTMLElement);

@@ -1,25 +1,31 @@
-/** The list: every Rollout of every cluster and namespace, one row each. */
+/**
+ * The list: every Rollout of every cluster and namespace, one row each, then each fleet, one row
+ * each (its members are in the fleet's view).
+ */
 import { useEffect } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { State } from './icons.js';
-import { keyText, type Key, type Summary } from './types.js';
+import { waveWords } from './fleet.js';
+import { fleetText, keyText, type FleetKey, type Key, type Listing } from './types.js';
 
 export function List({
   items,
   open,
+  openFleet,
   returnTo,
 }: {
-  items: Summary[];
+  items: Listing;
   open: (key: Key) => void;
-  /** The Rollout just left: its button takes the focus back, so the keyboard stays where it was. */
-  returnTo?: Key | undefined;
+  openFleet: (key: FleetKey) => void;
+  /** The row just left (`tr[data-…]`): its button takes the focus back, so the keyboard stays where it was. */
+  returnTo?: string | undefined;
 }) {
   useEffect(() => {
     if (!returnTo) return;
-    const row = document.querySelector(`tr[data-rollout="${CSS.escape(keyText(returnTo))}"] button`);
-    (row as HTMLButtonElement | null)?.focus();
+    (document.querySelector(`${returnTo} button`) as HTMLButtonElement | null)?.focus();
   }, [returnTo]);
-  if (items.length === 0) return html`<p>No rollouts. Apply one with <code>rollouts apply -f</code>.</p>`;
+  if (items.rollouts.length === 0 && items.fleets.length === 0)
+    return html`<p>No rollouts. Apply one with <code>rollouts apply -f</code>.</p>`;
   return html`<table class="list">
     <thead>
       <tr>
@@ -33,7 +39,7 @@ export function List({
       </tr>
     </thead>
     <tbody>
-      ${items.map(
+      ${items.rollouts.map(
         (item) =>
           html`<tr key=${keyText(item.key)} data-rollout=${keyText(item.key)}>
             <td><button class="link" onClick=${() => open(item.key)}>${item.key.name}</button></td>
@@ -45,6 +51,26 @@ export function List({
             <td>
               ${item.stableImage ?? ''}${item.canaryImage ? html` → <strong>${item.canaryImage}</strong>` : ''}
             </td>
+          </tr>`,
+      )}
+      ${items.fleets.map(
+        (fleet) =>
+          html`<tr key=${`fleet ${fleetText(fleet)}`} data-fleet=${fleetText(fleet)} class="fleet-row">
+            <td>
+              <button
+                class="link"
+                onClick=${() => openFleet({ namespace: fleet.namespace, name: fleet.name })}
+              >
+                ${fleet.name}
+              </button>
+              <span class="tag"> (fleet)</span>
+            </td>
+            <td>${fleet.clusters.length} clusters</td>
+            <td>${fleet.namespace}</td>
+            <td><${State} state=${fleet.phase} /></td>
+            <td class="step">${waveWords(fleet)}</td>
+            <td></td>
+            <td>${fleet.image ?? ''}</td>
           </tr>`,
       )}
     </tbody>

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { Actions } from './actions.js';
 import { Icon, State } from './icons.js';
-import { keyText, type Detail } from './types.js';
+import { keyText, type Detail, type HistoryEntry } from './types.js';
 
 /** A part of the Rollout view; it draws nothing (null) when the Rollout has none of it. */
 export type Section = ComponentType<{ detail: Detail }>;
@@ -38,19 +38,20 @@ export function RolloutView({
         summary.canaryImage ? html`, canary <code>${summary.canaryImage}</code>` : ''
       }
     </p>
-    ${
-      detail.lastError
-        ? html`<p class="error" role="alert">
-            <${Icon}
-              name="warning"
-            />${` Last error (${detail.lastError.count}×, ${detail.lastError.lastAt}): ${detail.lastError.message}`}
-          </p>`
-        : ''
-    }
+    <${LastError} error=${detail.lastError} />
     <${Actions} detail=${detail} done=${(message: string) => (setNotice(message), refresh())} />
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
     ${sections.map((Part) => html`<${Part} detail=${detail} />`)}
   </article>`;
+}
+
+/** The last pass's error, if any: a Rollout's or a fleet's. */
+export function LastError({ error }: { error: Detail['lastError'] }) {
+  return error
+    ? html`<p class="error" role="alert">
+        <${Icon} name="warning" />${` Last error (${error.count}×, ${error.lastAt}): ${error.message}`}
+      </p>`
+    : null;
 }
 
 export function Steps({ detail }: { detail: Detail }) {
@@ -106,7 +107,8 @@ export function Traffic({ detail }: { detail: Detail }) {
     }`;
 }
 
-export function History({ detail }: { detail: Detail }) {
+/** Newest first; a fleet's view shows its own history with it too. */
+export function History({ detail }: { detail: { history: HistoryEntry[] } }) {
   return html`<h3>History</h3>
     <ol class="timeline">
       ${[...detail.history]

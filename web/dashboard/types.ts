@@ -1,7 +1,10 @@
 /** What the dashboard's JSON API answers (lib/app/dashboard/server.ts), as the page reads it. */
 import type { AnalysisRun } from '../../lib/core/analysis/run.js';
 
+import type { FleetSummary, FleetWave } from '../../lib/app/cli/fleet-view.js';
+
 export type { AnalysisRun, MeasurementRecord, MetricResult } from '../../lib/core/analysis/run.js';
+export type { FleetMember, FleetSummary, FleetWave } from '../../lib/app/cli/fleet-view.js';
 
 export interface Key {
   cluster: string;
@@ -47,5 +50,25 @@ export interface Detail {
     | { unavailable: string };
   history: HistoryEntry[];
 }
+
+/** The list: Rollouts that are no fleet's member, and the fleets. */
+export interface Listing {
+  rollouts: Summary[];
+  fleets: FleetSummary[];
+}
+
+export interface FleetKey {
+  namespace: string;
+  name: string;
+}
+
+export interface FleetDetail {
+  summary: FleetSummary;
+  waves: FleetWave[];
+  lastError?: { message: string; count: number; lastAt: string };
+  history: HistoryEntry[];
+}
+
+export const fleetText = (key: FleetKey) => `${key.namespace}/${key.name}`;
 
 export const keyText = (key: Key) => `${key.cluster}/${key.namespace}/${key.name}`;

@@ -1,7 +1,7 @@
 /** `rollouts get` and `list` for a fleet: its waves, and each member's step and weights, as text. Pure. */
-import { memberState } from '../../core/fleet/decide.js';
 import type { StoredFleet } from '../runner/ports.js';
 import type { StoredRollout } from '../../adapters/dynamodb/types.js';
+import { fleetSummary, fleetWaves, waveText } from './fleet-view.js';
 import { describeError, formatTable, PHASE_ICONS, type LiveWeights } from './describe.js';
 
 /** Each VirtualService's routes as stable/canary, e.g. `vsvc1 95/5 95/5`. */
@@ -21,7 +21,7 @@ export function describeFleet(
   live: Record<string, LiveWeights | undefined>,
 ): string {
   const { fleet, status } = stored;
-  const wave = fleet.waves[status.wave];
+  const summary = fleetSummary(stored);
   const lines = [
     `Name:            ${fleet.name}`,
     `Namespace:       ${fleet.namespace}`,
@@ -29,46 +29,37 @@ export function describeFleet(
     `Status:          ${PHASE_ICONS[status.phase] ?? ''} ${status.phase}`,
     ...(status.message ? [`Message:         ${status.message}`] : []),
     `Image:           ${status.image ?? '(none yet)'}${status.revision ? ` (revision ${status.revision})` : ''}`,
-    `Wave:            ${wave ? `${status.wave + 1}/${fleet.waves.length} ${wave.name}` : `${fleet.waves.length}/${fleet.waves.length} done`}${status.bakeUntil ? `, baking until ${status.bakeUntil}` : ''}`,
+    `Wave:            ${waveText(summary, ' done')}${status.bakeUntil ? `, baking until ${status.bakeUntil}` : ''}`,
     ...(stored.record.lastError ? [`Last error:      ${describeError(stored.record.lastError)}`] : []),
     '',
   ];
   const rows = [['WAVE', 'CLUSTER', 'PHASE', 'STEP', 'IMAGE', 'WEIGHTS (stable/canary)', 'FLEET']];
-  for (const [index, candidate] of fleet.waves.entries()) {
-    for (const cluster of candidate.clusters) {
-      const member = members[cluster];
-      const steps = member?.rollout.canary.steps.length ?? 0;
-      const memberStatus = member?.status;
+  for (const wave of fleetWaves(stored, members))
+    for (const member of wave.members)
       rows.push([
-        `${index === status.wave && status.phase !== 'Healthy' ? '►' : ' '} ${candidate.name}`,
-        cluster,
-        memberStatus ? `${PHASE_ICONS[memberStatus.phase] ?? ''} ${memberStatus.phase}` : '(not registered)',
-        memberStatus ? `${Math.min(memberStatus.stepIndex, steps)}/${steps}` : '',
-        memberStatus?.canaryImage ?? memberStatus?.stableImage ?? '',
-        memberStatus ? describeWeights(live[cluster], memberStatus.weight) : '',
-        memberState(status.image, status.members[cluster], memberStatus),
+        `${wave.current ? '►' : ' '} ${wave.name}`,
+        member.cluster,
+        member.phase ? `${PHASE_ICONS[member.phase] ?? ''} ${member.phase}` : '(not registered)',
+        member.phase ? `${member.step}/${member.steps}` : '',
+        member.image ?? '',
+        member.phase ? describeWeights(live[member.cluster], member.weight) : '',
+        member.state,
       ]);
-    }
-  }
   return `${lines.join('\n')}\n${formatTable(rows)}`;
 }
 
 /** One line per fleet for `list`. */
 export function describeFleetList(items: StoredFleet[]): string {
   const rows = [['FLEET', 'NAMESPACE', 'NAME', 'STATUS', 'WAVE', 'CLUSTERS', 'IMAGE']];
-  for (const { fleet, status } of items) {
-    const wave = fleet.waves[status.wave];
+  for (const summary of items.map(fleetSummary))
     rows.push([
-      `${fleet.clusters.length} clusters`,
-      fleet.namespace,
-      fleet.name,
-      status.phase,
-      wave
-        ? `${status.wave + 1}/${fleet.waves.length} ${wave.name}`
-        : `${fleet.waves.length}/${fleet.waves.length}`,
-      fleet.clusters.join(','),
-      status.image ?? '',
+      `${summary.clusters.length} clusters`,
+      summary.namespace,
+      summary.name,
+      summary.phase,
+      waveText(summary),
+      summary.clusters.join(','),
+      summary.image ?? '',
     ]);
-  }
   return formatTable(rows);
 }

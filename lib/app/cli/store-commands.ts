@@ -92,18 +92,25 @@ export async function applyFiles(
   return { ok: true, stdout: `${lines.join('\n')}\n` };
 }
 
-/** Rollouts one per line, except fleet members: each fleet is one line of its own. */
-export async function list(connection: Connection): Promise<CommandOutput> {
-  const [items, fleets] = await Promise.all([
-    connection.store.list(),
-    new FleetStore(connection.store).list(),
-  ]);
+/**
+ * Every Rollout and fleet record; `rollouts` leaves out the fleets' members (each fleet stands
+ * for its own), `all` has them too.
+ */
+export async function listRecords(
+  connection: Connection,
+): Promise<{ rollouts: StoredRollout[]; fleets: StoredFleet[]; all: StoredRollout[] }> {
+  const [all, fleets] = await Promise.all([connection.store.list(), new FleetStore(connection.store).list()]);
   const member = new Set(
     fleets.flatMap(({ fleet }) =>
       fleet.clusters.map((cluster) => `${cluster}/${fleet.namespace}/${fleet.name}`),
     ),
   );
-  const rollouts = items.filter((item) => !member.has(formatKey(item.key)));
+  return { rollouts: all.filter((item) => !member.has(formatKey(item.key))), fleets, all };
+}
+
+/** Rollouts one per line, except fleet members: each fleet is one line of its own. */
+export async function list(connection: Connection): Promise<CommandOutput> {
+  const { rollouts, fleets } = await listRecords(connection);
   const parts = [
     ...(rollouts.length ? [describeList(rollouts)] : []),
     ...(fleets.length ? [describeFleetList(fleets)] : []),

@@ -12,8 +12,17 @@ import type { RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js
 import type { Command } from '../../core/engine/types.js';
 import { formatIssues } from '../../core/model/issues.js';
 import type { Connection } from '../cli/connection.js';
-import { liveWeights, sendCommand, setImageCommand, type CommandOutput } from '../cli/store-commands.js';
+import {
+  listRecords,
+  liveWeights,
+  sendCommand,
+  setImageCommand,
+  type CommandOutput,
+} from '../cli/store-commands.js';
 import { describeStep } from '../cli/describe.js';
+import { fleetSummary, fleetWaves } from '../cli/fleet-view.js';
+import { FleetStore } from '../../adapters/dynamodb/fleets.js';
+import { FLEET_CLUSTER, fleetKey } from '../../core/model/fleet.js';
 import { checkRequest, TOKEN_COOKIE } from './guard.js';
 
 export const CSP =
@@ -36,10 +45,19 @@ export interface Dashboard {
 }
 
 const keySchema = z.object({
-  cluster: z.string().min(1).max(253),
+  cluster: z
+    .string()
+    .min(1)
+    .max(253)
+    .refine(
+      (cluster) => cluster !== FLEET_CLUSTER,
+      `cluster ${FLEET_CLUSTER} holds fleets: read them at /api/fleet`,
+    ),
   namespace: z.string().min(1).max(253),
   name: z.string().min(1).max(253),
 });
+
+const fleetKeySchema = keySchema.omit({ cluster: true });
 
 const actionSchema = z.object({
   key: keySchema,
@@ -65,6 +83,21 @@ export function summary(stored: StoredRollout) {
   };
 }
 
+/**
+ * The list: every Rollout that is not a fleet's member, and every fleet (its members are reached
+ * from the fleet's view), as `rollouts list` shows them; and `writes`, each record's last write,
+ * members' too, so a page is told when what its open view shows (e.g. a fleet's member) changed.
+ */
+export async function listing(connection: Connection) {
+  const { rollouts, fleets, all } = await listRecords(connection);
+  return {
+    list: { rollouts: rollouts.map(summary), fleets: fleets.map(fleetSummary) },
+    writes: [...all, ...fleets.map(({ record }) => record)]
+      .map((item) => `${describeKey(item.key)} ${item.updatedAt}`)
+      .join('\n'),
+  };
+}
+
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { connection } = options;
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -79,10 +112,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const poll = async () => {
     try {
-      const items = (await connection.store.list()).map(summary);
-      const text = JSON.stringify(items);
-      if (text !== last) {
-        last = text;
+      const { list, writes } = await listing(connection);
+      const text = JSON.stringify(list);
+      if (writes !== last) {
+        last = writes;
         for (const listener of listeners) listener.write(`event: rollouts\ndata: ${text}\n\n`);
       }
     } catch (error) {
@@ -128,7 +161,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       case 'GET /app.css':
         return sendBody(response, 'text/css; charset=utf-8', style);
       case 'GET /api/rollouts':
-        return send(response, 200, (await connection.store.list()).map(summary));
+        return send(response, 200, (await listing(connection)).list);
       case 'GET /api/rollout': {
         const key = keySchema.safeParse(Object.fromEntries(url.searchParams));
         if (!key.success) return send(response, 400, { error: formatIssues(key.error) });
@@ -141,6 +174,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           steps: stored.rollout.canary.steps.map(describeStep),
           live: await liveWeights(connection, stored),
           history: await connection.store.history(key.data),
+        });
+      }
+      case 'GET /api/fleet': {
+        const key = fleetKeySchema.safeParse(Object.fromEntries(url.searchParams));
+        if (!key.success) return send(response, 400, { error: formatIssues(key.error) });
+        const fleets = new FleetStore(connection.store);
+        const stored = await fleets.get(key.data);
+        if (!stored)
+          return send(response, 404, { error: `fleet ${key.data.namespace}/${key.data.name} not found` });
+        return send(response, 200, {
+          summary: fleetSummary(stored),
+          waves: fleetWaves(stored, await fleets.memberRecords(stored.fleet)),
+          ...(stored.record.lastError ? { lastError: stored.record.lastError } : {}),
+          history: await connection.store.history(fleetKey(key.data)),
         });
       }
       case 'GET /api/events':
