@@ -14,6 +14,7 @@ import {
   MAX_SAVE_ATTEMPTS,
   processRollout,
   publish,
+  transitionEntry,
   type Outcome,
 } from './process-rollout.js';
 import {
@@ -165,19 +166,10 @@ async function recordFleetError(
 }
 
 function transition(event: FleetEvent, phase: string, at: string, runner: string): HistoryEntry {
-  const parts = [event.type, `revision ${event.revision}`];
-  if (event.wave) parts.push(`wave ${event.wave}${event.clusters ? ` (${event.clusters.join(', ')})` : ''}`);
-  if (event.image) parts.push(event.image);
-  if (event.message) parts.push(event.message);
-  return {
-    at,
-    kind: 'transition',
-    event: event.type,
-    message: parts.join(', '),
-    revision: event.revision,
-    phase,
-    runner,
-  };
+  const wave = event.wave
+    ? [`wave ${event.wave}${event.clusters ? ` (${event.clusters.join(', ')})` : ''}`]
+    : [];
+  return transitionEntry(event, wave, phase, at, runner);
 }
 
 export function describeFleetCommand(command: {

@@ -451,9 +451,28 @@ export async function publish(
 }
 
 function transition(event: LifecycleEvent, status: RolloutStatus, at: string, runner: string): HistoryEntry {
-  const parts = [event.type, `revision ${event.revision}`];
-  if (event.stepIndex !== undefined) parts.push(`step ${event.stepIndex + 1}`);
-  if (event.weight !== undefined) parts.push(`weight ${event.weight}`);
+  const details = [];
+  if (event.stepIndex !== undefined) details.push(`step ${event.stepIndex + 1}`);
+  if (event.weight !== undefined) details.push(`weight ${event.weight}`);
+  return transitionEntry(event, details, status.phase, at, runner, {
+    ...(event.stepIndex === undefined ? {} : { stepIndex: event.stepIndex }),
+    ...(event.weight === undefined ? {} : { weight: event.weight }),
+  });
+}
+
+/**
+ * A transition's history entry, for a Rollout's and a fleet's events alike: one line of its type,
+ * revision, the `details` its kind adds, image and message.
+ */
+export function transitionEntry(
+  event: { type: string; revision: number; image?: string; message?: string },
+  details: readonly string[],
+  phase: string,
+  at: string,
+  runner: string,
+  fields: Pick<HistoryEntry, 'stepIndex' | 'weight'> = {},
+): HistoryEntry {
+  const parts = [event.type, `revision ${event.revision}`, ...details];
   if (event.image) parts.push(event.image);
   if (event.message) parts.push(event.message);
   return {
@@ -462,9 +481,8 @@ function transition(event: LifecycleEvent, status: RolloutStatus, at: string, ru
     event: event.type,
     message: parts.join(', '),
     revision: event.revision,
-    phase: status.phase,
-    ...(event.stepIndex === undefined ? {} : { stepIndex: event.stepIndex }),
-    ...(event.weight === undefined ? {} : { weight: event.weight }),
+    phase,
+    ...fields,
     runner,
   };
 }
