@@ -7,13 +7,13 @@
 import { decideFleet, DEFAULT_FLEET_OPTIONS } from '../../core/fleet/decide.js';
 import type { FleetDecision, FleetEvent, MemberCommand } from '../../core/fleet/types.js';
 import {
-  backoffMs,
   DEFAULT_LEASE_MS,
   describeCommand,
   LeaseLostError,
   MAX_SAVE_ATTEMPTS,
   processRollout,
   publish,
+  recordPassFailure,
   transitionEntry,
   type Outcome,
 } from './process-rollout.js';
@@ -151,18 +151,17 @@ async function queue(
     throw new Error(`member on ${cluster}: ${queued.error} (rollouts apply of the fleet registers it)`);
 }
 
-async function recordFleetError(
+function recordFleetError(
   deps: RunnerDeps,
   fleets: FleetRecords,
   stored: StoredFleet,
   message: string,
 ): Promise<Outcome> {
-  const now = deps.clock();
-  const retryAt = now + backoffMs((stored.record.failures ?? 0) + 1);
-  deps.logger?.error('fleet pass failed', { fleet: formatKey(stored.key), error: message, retryAt });
-  await fleets.recordError({ stored, owner: deps.owner, message, retryAt, now });
-  await deps.wakeups.schedule(stored.key, retryAt, now).catch(() => undefined);
-  return { key: stored.key, result: 'error', message, retryAt };
+  return recordPassFailure(
+    deps,
+    { kind: 'fleet', key: stored.key, failures: stored.record.failures, message },
+    (retryAt, now) => fleets.recordError({ stored, owner: deps.owner, message, retryAt, now }),
+  );
 }
 
 function transition(event: FleetEvent, phase: string, at: string, runner: string): HistoryEntry {

@@ -210,18 +210,41 @@ async function handleFailure(context: PassContext, error: unknown): Promise<Outc
   return recordFailure(deps, stored, describeError(stored, error), retryAfter);
 }
 
-async function recordFailure(
+function recordFailure(
   deps: RunnerDeps,
   stored: StoredRollout,
   message: string,
   retryAfterSeconds?: number,
 ): Promise<Outcome> {
+  return recordPassFailure(
+    deps,
+    { kind: 'rollout', key: stored.key, failures: stored.failures, message, retryAfterSeconds },
+    (retryAt, now) => deps.store.recordError({ stored, owner: deps.owner, message, retryAt, now }),
+  );
+}
+
+/**
+ * A pass of a Rollout or a fleet record that failed: logged, recorded by `record`, due again after
+ * the backoff for one more failure in a row, and woken then.
+ */
+export async function recordPassFailure(
+  deps: RunnerDeps,
+  failed: {
+    kind: 'rollout' | 'fleet';
+    key: RolloutKey;
+    failures: number | undefined;
+    message: string;
+    retryAfterSeconds?: number | undefined;
+  },
+  record: (retryAt: number, now: number) => Promise<void>,
+): Promise<Outcome> {
+  const { kind, key, message } = failed;
   const now = deps.clock();
-  const retryAt = now + backoffMs((stored.failures ?? 0) + 1, retryAfterSeconds);
-  deps.logger?.error('rollout pass failed', { rollout: formatKey(stored.key), error: message, retryAt });
-  await deps.store.recordError({ stored, owner: deps.owner, message, retryAt, now });
-  await deps.wakeups.schedule(stored.key, retryAt, now).catch(() => undefined);
-  return { key: stored.key, result: 'error', message, retryAt };
+  const retryAt = now + backoffMs((failed.failures ?? 0) + 1, failed.retryAfterSeconds);
+  deps.logger?.error(`${kind} pass failed`, { [kind]: formatKey(key), error: message, retryAt });
+  await record(retryAt, now);
+  await deps.wakeups.schedule(key, retryAt, now).catch(() => undefined);
+  return { key, result: 'error', message, retryAt };
 }
 
 async function passOnce(context: PassContext, slot: WatchSlot): Promise<Outcome | 'conflict'> {
