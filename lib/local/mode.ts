@@ -23,7 +23,8 @@ import { clusterRegistrySchema, type ClusterTarget } from '../core/model/cluster
 import { formatIssues } from '../core/model/issues.js';
 import { runnerRbac } from '../core/model/runner-access.js';
 import { parseRollout } from '../core/model/rollout.js';
-import { parseFleet, type Fleet } from '../core/model/fleet.js';
+import type { Fleet } from '../core/model/fleet.js';
+import { parseFleet } from '../core/model/fleet-spec.js';
 import { RolloutStore } from '../adapters/dynamodb/repository.js';
 import { FleetStore } from '../adapters/dynamodb/fleets.js';
 import { localDynamoDbClient } from '../adapters/dynamodb/client.js';

@@ -15,7 +15,8 @@ import { startDashboard, type Dashboard } from '../../lib/app/dashboard/server.j
 import { TOKEN_COOKIE } from '../../lib/app/dashboard/guard.js';
 import type { RolloutStatus } from '../../lib/core/engine/types.js';
 import type { FleetStatus } from '../../lib/core/fleet/types.js';
-import { fleetKey, parseFleet, type Fleet } from '../../lib/core/model/fleet.js';
+import { fleetKey, type Fleet } from '../../lib/core/model/fleet.js';
+import { parseFleet } from '../../lib/core/model/fleet-spec.js';
 import { buildDashboardPage } from '../../web/dashboard/build.js';
 import { launchChromium, newPage } from './browser.js';
 import { firstWaveInFlight } from '../unit/fleet-fixtures.js';

@@ -9,7 +9,7 @@ import { applyFiles, type CommandOutput } from '../../lib/app/cli/store-commands
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { connect, type Connection } from '../../lib/app/cli/connection.js';
-import { checkScope, clusterRegistrySchema } from '../../lib/core/model/clusters.js';
+import { checkScope, clusterRegistrySchema, type ClusterScope } from '../../lib/core/model/clusters.js';
 import { parseRollout } from '../../lib/core/model/rollout.js';
 import {
   runnerAccessManifests,
@@ -149,10 +149,13 @@ describe('names are DNS-1123 at apply and lint, with field paths', () => {
 });
 
 describe('rollouts apply refuses what the cluster does not serve', () => {
-  const connection = (registry?: Connection['registry']) => {
+  const connection = (registry?: readonly ClusterScope[]) => {
     const applied: unknown[] = [];
     const store = { apply: async (rollout: unknown) => (applied.push(rollout), { created: true }) };
-    return { applied, connection: { store, ...(registry ? { registry } : {}) } as unknown as Connection };
+    return {
+      applied,
+      connection: { store, ...(registry ? { registry: async () => registry } : {}) } as unknown as Connection,
+    };
   };
   const demo = { path: 'rollout.yaml', text: readFileSync('examples/istio-demo/rollout.yaml', 'utf8') };
 
@@ -199,7 +202,7 @@ describe('the CLI learns the namespaces from where it finds the store', () => {
       .on(DescribeStacksCommand, { StackName: 'bad' })
       .resolves(outputs('[{"name":"prod","namespaces":["Shop"]}]'));
     const connection = await connect({ stack: 'rollouts' }, { AWS_REGION: 'eu-west-1' });
-    expect(connection.registry).toEqual([SHOP]);
+    expect(await connection.registry?.()).toEqual([SHOP]);
     await expect(connect({ stack: 'bad' }, { AWS_REGION: 'eu-west-1' })).rejects.toThrow(
       "stack bad: output ClusterNamespaces: 0.namespaces.0: 'Shop' must be a DNS-1123 label",
     );

@@ -6,7 +6,8 @@ import { fleetSummary, fleetWaves } from '../../lib/app/cli/fleet-view.js';
 import type { StoredFleet } from '../../lib/app/runner/ports.js';
 import type { RolloutStatus } from '../../lib/core/engine/types.js';
 import type { FleetStatus } from '../../lib/core/fleet/types.js';
-import { fleetKey, memberRollout, parseFleet } from '../../lib/core/model/fleet.js';
+import { fleetKey, memberRollout } from '../../lib/core/model/fleet.js';
+import { parseFleet } from '../../lib/core/model/fleet-spec.js';
 import { firstWaveInFlight, fleetDocument } from './fleet-fixtures.js';
 
 const BLUE = 'argoproj/rollouts-demo:blue';

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { decideFleet, initialFleetStatus } from '../../lib/core/fleet/decide.js';
 import type { FleetCommand, FleetStatus } from '../../lib/core/fleet/types.js';
 import type { Command, RolloutStatus } from '../../lib/core/engine/types.js';
-import { parseFleet, type Fleet } from '../../lib/core/model/fleet.js';
+import type { Fleet } from '../../lib/core/model/fleet.js';
+import { parseFleet } from '../../lib/core/model/fleet-spec.js';
 import { fleetDocument } from './fleet-fixtures.js';
 
 const V1 = 'app:v1';

@@ -7,7 +7,6 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { UnknownClusterError, type ClusterPort, type ClusterResolver } from '../../app/runner/ports.js';
 import type { ClusterTarget } from '../../core/model/clusters.js';
 import { DeploymentClient } from './deployments.js';
-import { eksToken, TOKEN_REFRESH_MS } from './eks-token.js';
 import { bearerAuth, KubeHttp, type KubeAuth } from './http.js';
 import { kubeconfigFileAuth } from './kubeconfig.js';
 import { VirtualServiceClient } from './virtualservices.js';
@@ -21,7 +20,11 @@ export interface ClusterClient extends ClusterPort {
 
 /** Loaded when an EKS cluster is first reached: a CLI on a kubeconfig context never pays for them. */
 const awsClients = () =>
-  Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/credential-providers')]);
+  Promise.all([
+    import('@aws-sdk/client-eks'),
+    import('@aws-sdk/credential-providers'),
+    import('./eks-token.js'),
+  ]);
 
 export class ClusterConnections implements ClusterResolver {
   private readonly cache = new Map<string, { client: ClusterClient; expiresAt: number }>();
@@ -43,9 +46,12 @@ export class ClusterConnections implements ClusterResolver {
         name,
         this.targets.map((t) => t.name),
       );
-    const auth =
+    const { auth, refreshMs } =
       'kubeconfig' in target
-        ? await kubeconfigFileAuth(target.kubeconfig.path, target.kubeconfig.context)
+        ? {
+            auth: await kubeconfigFileAuth(target.kubeconfig.path, target.kubeconfig.context),
+            refreshMs: Number.POSITIVE_INFINITY,
+          }
         : await this.fromEks(target.eks);
     const http = new KubeHttp(auth, this.requestTimeoutMs);
     const client = {
@@ -55,7 +61,7 @@ export class ClusterConnections implements ClusterResolver {
     };
     this.cache.set(name, {
       client,
-      expiresAt: 'kubeconfig' in target ? Number.POSITIVE_INFINITY : this.clock() + TOKEN_REFRESH_MS,
+      expiresAt: this.clock() + refreshMs,
     });
     return client;
   }
@@ -69,9 +75,12 @@ export class ClusterConnections implements ClusterResolver {
     clusterName: string;
     region: string;
     roleArn?: string;
-  }): Promise<KubeAuth> {
-    const [{ DescribeClusterCommand }, { fromTemporaryCredentials, fromNodeProviderChain }] =
-      await awsClients();
+  }): Promise<{ auth: KubeAuth; refreshMs: number }> {
+    const [
+      { DescribeClusterCommand },
+      { fromTemporaryCredentials, fromNodeProviderChain },
+      { eksToken, TOKEN_REFRESH_MS },
+    ] = await awsClients();
     const { cluster } = await (
       await this.eks(target.region)
     ).send(new DescribeClusterCommand({ name: target.clusterName }));
@@ -86,10 +95,13 @@ export class ClusterConnections implements ClusterResolver {
         })
       : fromNodeProviderChain();
     const token = await eksToken({ clusterName: target.clusterName, region: target.region, credentials });
-    return bearerAuth(
-      cluster.endpoint,
-      Buffer.from(cluster.certificateAuthority.data, 'base64').toString('utf8'),
-      token,
-    );
+    return {
+      auth: bearerAuth(
+        cluster.endpoint,
+        Buffer.from(cluster.certificateAuthority.data, 'base64').toString('utf8'),
+        token,
+      ),
+      refreshMs: TOKEN_REFRESH_MS,
+    };
   }
 }

@@ -7,32 +7,44 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { localDocuments } from '../../adapters/dynamodb/local-documents.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
-import type { ClusterConnections } from '../../adapters/kube/clusters.js';
-import { clusterRegistrySchema, type ClusterScope } from '../../core/model/clusters.js';
-import { dnsLabel } from '../../core/model/names.js';
-import { formatIssues } from '../../core/model/issues.js';
+import * as zm from 'zod/mini';
+import type { ClusterClient, ClusterConnections } from '../../adapters/kube/clusters.js';
+import type { ClusterScope, ClusterTarget } from '../../core/model/clusters.js';
 import { RolloutStore } from '../../adapters/dynamodb/repository.js';
 
 export const DEV_STATE_FILE = '.rollouts/dev.json';
 
-export const devStateSchema = z.object({
-  dynamodbEndpoint: z.string().url(),
-  tableName: z.string(),
-  webhookUrl: z.string().url(),
+/**
+ * The state file local mode writes, read with zod's small API: its cluster registry is checked by
+ * the registry's own schema (zod's full API, loaded then) once a command needs the clusters, which
+ * `list`, `promote` and the others on the store alone never do.
+ */
+const devStateSchema = zm.object({
+  dynamodbEndpoint: zm.url(),
+  tableName: zm.string(),
+  webhookUrl: zm.url(),
   /** Where local mode's runner takes nudges (lib/local/nudges.ts). */
-  runnerUrl: z.string().url().optional(),
-  kubeconfig: z.string(),
-  clusters: clusterRegistrySchema,
-  pid: z.number(),
+  runnerUrl: zm.optional(zm.url()),
+  kubeconfig: zm.string(),
+  clusters: zm.array(zm.unknown()),
+  pid: zm.number(),
 });
-export type DevState = z.infer<typeof devStateSchema>;
+export type DevState = Omit<zm.infer<typeof devStateSchema>, 'clusters'> & { clusters: ClusterTarget[] };
+/** As read: the clusters not yet checked. */
+export type StoredDevState = zm.infer<typeof devStateSchema>;
+
+/** The clusters of local mode's state, checked. */
+export async function devRegistry(dev: StoredDevState): Promise<ClusterTarget[]> {
+  const { parseClusterRegistry } = await import('../../core/model/clusters.js');
+  return parseClusterRegistry(dev.clusters, DEV_STATE_FILE);
+}
 
 export interface Connection {
   store: RolloutStore;
-  clusters?: ClusterConnections;
+  /** A cluster's clients, connected (and their modules loaded) when a command first needs one. */
+  clusters?: { get(name: string): Promise<ClusterClient> };
   /** The namespaces each cluster serves, when this CLI can know them (local mode, a stack). */
-  registry?: readonly ClusterScope[];
+  registry?: () => Promise<readonly ClusterScope[]>;
   /** Tells the runner a command is waiting (AWS mode: an event on the bus). */
   nudge?: (key: { cluster: string; namespace: string; name: string }) => Promise<void>;
 }
@@ -43,15 +55,20 @@ export interface ConnectionFlags {
   stack?: string;
 }
 
-/** The stack output `ClusterNamespaces`: each registered cluster's name and namespaces. */
-const scopesSchema = z.array(z.object({ name: dnsLabel, namespaces: z.array(dnsLabel) }));
-
 /** The deployed stack's outputs the CLI needs: the table, the event bus for nudges, the cluster scopes. */
 export async function stackOutputs(
   stackName: string,
   client?: CloudFormationClient,
 ): Promise<{ table: string; bus?: string; registry?: ClusterScope[] }> {
-  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const [{ CloudFormationClient, DescribeStacksCommand }, { z }, { dnsLabel }, { formatIssues }] =
+    await Promise.all([
+      import('@aws-sdk/client-cloudformation'),
+      import('zod'),
+      import('../../core/model/names.js'),
+      import('../../core/model/issues.js'),
+    ]);
+  /** The output `ClusterNamespaces`: each registered cluster's name and namespaces. */
+  const scopesSchema = z.array(z.object({ name: dnsLabel, namespaces: z.array(dnsLabel) }));
   const { Stacks } = await (client ?? new CloudFormationClient({})).send(
     new DescribeStacksCommand({ StackName: stackName }),
   );
@@ -72,7 +89,7 @@ export async function stackOutputs(
   };
 }
 
-export function readDevState(directory = process.cwd()): DevState | undefined {
+export function readDevState(directory = process.cwd()): StoredDevState | undefined {
   const path = join(directory, DEV_STATE_FILE);
   if (!existsSync(path)) return undefined;
   const parsed = devStateSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
@@ -96,19 +113,26 @@ export async function connect(
     return {
       store: new RolloutStore(sdkDocuments(dynamoDbClient(endpoint)), table),
       ...(bus ? { nudge: await busNudge(bus) } : {}),
-      ...(fromStack?.registry ? { registry: fromStack.registry } : {}),
+      ...(fromStack?.registry ? { registry: async () => fromStack.registry ?? [] } : {}),
     };
   }
   const dev = readDevState();
   if (dev) {
-    const { ClusterConnections } = await import('../../adapters/kube/clusters.js');
     const { runnerUrl } = dev;
+    let connections: Promise<ClusterConnections> | undefined;
     return {
       // DynamoDB Local over plain HTTP: the CLI answers without loading the AWS SDK.
       store: new RolloutStore(localDocuments(dev.dynamodbEndpoint), dev.tableName),
-      clusters: new ClusterConnections(dev.clusters),
+      clusters: {
+        get: async (name) => {
+          connections ??= import('../../adapters/kube/clusters.js').then(
+            async ({ ClusterConnections }) => new ClusterConnections(await devRegistry(dev)),
+          );
+          return (await connections).get(name);
+        },
+      },
       ...(runnerUrl ? { nudge: (key) => localNudge(runnerUrl, key) } : {}),
-      registry: dev.clusters,
+      registry: () => devRegistry(dev),
     };
   }
   throw new Error(

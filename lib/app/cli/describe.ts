@@ -3,7 +3,7 @@ import type { RouteWeights } from '../../core/istio/weights.js';
 import { formatDuration } from '../../core/model/duration.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Step } from '../../core/model/rollout.js';
-import { isRouteStep, routeOf } from '../../core/model/route-steps.js';
+import { isRouteStep, routeOf } from '../../core/model/route-step-kinds.js';
 import type { ManagedRouteInPlace } from '../../core/istio/managed-routes.js';
 import type { HistoryEntry, RecordedError, StoredRollout } from '../../adapters/dynamodb/types.js';
 import type { AnalysisRun } from '../../core/analysis/run.js';

@@ -9,7 +9,7 @@ import { weightedHttpRoute } from '../../core/istio/managed-routes.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Rollout, TrafficSpec } from '../../core/model/rollout.js';
 import { checkScope, type ClusterScope } from '../../core/model/clusters.js';
-import { checkFleetScope, isFleetDocument, parseFleet } from '../../core/model/fleet.js';
+import { checkFleetScope, isFleetDocument, parseFleet } from '../../core/model/fleet-spec.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import { kindOf } from '../../core/model/yaml.js';
 import { inClusterAddress } from '../../adapters/metrics/reachability.js';

@@ -8,7 +8,7 @@ import {
   type Rollout,
   type TrafficSpec,
 } from '../../core/model/rollout.js';
-import { isFleetDocument, parseFleet } from '../../core/model/fleet.js';
+import { isFleetDocument, parseFleet } from '../../core/model/fleet-spec.js';
 import { isAnalysisTemplateKind } from '../../core/analysis/template.js';
 import { isVirtualService, type VirtualService } from '../../core/model/virtualservice.js';
 import { kindOf, parseYamlDocuments } from '../../core/model/yaml.js';

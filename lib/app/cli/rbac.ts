@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDeploymentConfig } from '../../../infra/config.js';
-import type { ClusterScope } from '../../core/model/clusters.js';
+import { parseClusterRegistry, type ClusterScope } from '../../core/model/clusters.js';
 import { runnerAccessManifests } from '../../core/model/runner-access.js';
 import { DEV_STATE_FILE, readDevState } from './connection.js';
 import type { CommandOutput } from './store-commands.js';
@@ -19,7 +19,7 @@ export interface Registry {
 /** The cluster registry from `config` (a cdk.json), local mode's state, or ./cdk.json, in that order. */
 export function readRegistry(config: string | undefined, directory = process.cwd()): Registry {
   const dev = config === undefined ? readDevState(directory) : undefined;
-  if (dev) return { source: DEV_STATE_FILE, clusters: dev.clusters };
+  if (dev) return { source: DEV_STATE_FILE, clusters: parseClusterRegistry(dev.clusters, DEV_STATE_FILE) };
   const path = config ?? join(directory, 'cdk.json');
   if (!existsSync(path))
     throw new Error(

@@ -1,15 +1,12 @@
 /** The CLI commands that talk to the store: apply, list, get, set image, promote, abort, retry, history. */
 import type { Command } from '../../core/engine/types.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Rollout } from '../../core/model/rollout.js';
-import { checkFleetScope, isFleetDocument, parseFleet, type Fleet } from '../../core/model/fleet.js';
-import { decideFleet } from '../../core/fleet/decide.js';
+import type { Fleet } from '../../core/model/fleet.js';
 import type { FleetCommand } from '../../core/fleet/types.js';
 import { FleetStore } from '../../adapters/dynamodb/fleets.js';
 import type { StoredFleet } from '../runner/ports.js';
-import { describeFleetCommand } from '../runner/process-fleet.js';
 import { describeFleet, describeFleetList } from './describe-fleet.js';
 import { formatKey, keyOf } from '../../adapters/dynamodb/repository.js';
 import type { RolloutKey, StoredRollout } from '../../adapters/dynamodb/types.js';
@@ -32,11 +29,19 @@ export async function applyFiles(
   files: SourceFile[],
   now: number,
 ): Promise<CommandOutput> {
-  // Loaded here: the Rollout and template parsers bring YAML and the CEL interpreter, which list never needs.
-  const [{ loadManifests }, { parseAnalysisTemplate, templateLabel }, { parseRollout }] = await Promise.all([
+  // Loaded here: the parsers bring zod's schemas, YAML and the CEL interpreter, which list never needs.
+  const [
+    { loadManifests },
+    { parseAnalysisTemplate, templateLabel },
+    { parseRollout },
+    { checkFleetScope, isFleetDocument, parseFleet },
+    { checkScope },
+  ] = await Promise.all([
     import('./manifests.js'),
     import('../../core/analysis/template.js'),
     import('../../core/model/rollout.js'),
+    import('../../core/model/fleet-spec.js'),
+    import('../../core/model/clusters.js'),
   ]);
   const loaded = loadManifests(files, [], { templates: true });
   if (!loaded.ok) return { ok: false, stderr: `${loaded.error.join('\n')}\nnothing applied\n` };
@@ -47,21 +52,20 @@ export async function applyFiles(
     if (!template.ok) errors.push(...template.error.map((error) => `${source}: ${error}`));
     else templates.push({ template: template.value, document });
   }
+  const registry = await connection.registry?.();
   const rollouts = [];
   const fleets: Fleet[] = [];
   for (const { source, document } of loaded.value.rollouts) {
     if (isFleetDocument(document)) {
       const fleet = parseFleet(document);
-      const scope =
-        fleet.ok && connection.registry ? checkFleetScope(fleet.value, connection.registry) : undefined;
+      const scope = fleet.ok && registry ? checkFleetScope(fleet.value, registry) : undefined;
       if (!fleet.ok) errors.push(...fleet.error.map((error) => `${source}: ${error}`));
       else if (scope && !scope.ok) errors.push(...scope.error.map((error) => `${source}: ${error}`));
       else fleets.push(fleet.value);
       continue;
     }
     const rollout = parseRollout(document);
-    const scope =
-      rollout.ok && connection.registry ? checkScope(rollout.value, connection.registry) : undefined;
+    const scope = rollout.ok && registry ? checkScope(rollout.value, registry) : undefined;
     if (!rollout.ok) errors.push(...rollout.error.map((error) => `${source}: ${error}`));
     else if (scope && !scope.ok) errors.push(...scope.error.map((error) => `${source}: ${error}`));
     else rollouts.push(rollout.value);
@@ -268,7 +272,11 @@ async function sendFleetCommand(
   now: number,
 ): Promise<CommandOutput> {
   const name = `fleet ${stored.fleet.namespace}/${stored.fleet.name}`;
-  const members = await fleets.members(stored.fleet);
+  const [members, { decideFleet }, { describeFleetCommand }] = await Promise.all([
+    fleets.members(stored.fleet),
+    import('../../core/fleet/decide.js'),
+    import('../runner/process-fleet.js'),
+  ]);
   const outcome = decideFleet(stored.fleet, stored.status, members, command, now).command;
   if (outcome && !outcome.accepted)
     return { ok: false, stderr: `${name}: ${outcome.message}; nothing sent\n` };

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
 import { dnsLabel } from './names.js';
+import { formatIssues } from './issues.js';
 import { formatRef, type ObjectRef } from './references.js';
 
 /** What a cluster lets the runner touch: Rollouts and their VirtualServices in these namespaces only. */
@@ -63,6 +64,13 @@ export const clusterRegistrySchema = z.array(clusterTargetSchema).superRefine((t
     seen.add(target.name);
   });
 });
+
+/** A registry as stored by someone else (local mode's state file): every target, or why it is not one. */
+export function parseClusterRegistry(value: unknown, source: string): ClusterTarget[] {
+  const parsed = clusterRegistrySchema.safeParse(value);
+  if (!parsed.success) throw new Error(`${source}: clusters: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
 
 /** The parts of a Rollout that say where the runner will act. */
 export interface Placement {

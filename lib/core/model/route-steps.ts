@@ -15,43 +15,17 @@ export const ROUTE_STEP_MESSAGES = {
   managedRoutesMissing: "Rollout has missing field 'spec.strategy.canary.trafficRouting.managedRoutes'",
 } as const;
 
-/** Exactly one of the three is set. */
-export interface StringMatch {
-  exact?: string;
-  prefix?: string;
-  regex?: string;
-}
-export interface HeaderRoutingMatch {
-  headerName: string;
-  headerValue: StringMatch;
-}
-export interface RouteMatch {
-  method?: StringMatch;
-  path?: StringMatch;
-  headers?: Record<string, StringMatch>;
-}
-export interface SetHeaderRoute {
-  name: string;
-  /** Several entries are OR; absent: the step removes the route. */
-  match?: HeaderRoutingMatch[];
-}
-export interface SetMirrorRoute {
-  name: string;
-  /** Share of matching requests mirrored; Argo's default is 100. */
-  percentage?: number;
-  /** Several entries are OR, the fields of one entry AND; absent: the step removes the route. */
-  match?: RouteMatch[];
-}
-export type RouteStep = { setHeaderRoute: SetHeaderRoute } | { setMirrorRoute: SetMirrorRoute };
-
-export function isRouteStep(step: object): step is RouteStep {
-  return 'setHeaderRoute' in step || 'setMirrorRoute' in step;
-}
-
-/** The route a step names, and whether the step creates it (with match) or removes it (without). */
-export function routeOf(step: RouteStep): SetHeaderRoute | SetMirrorRoute {
-  return 'setHeaderRoute' in step ? step.setHeaderRoute : step.setMirrorRoute;
-}
+export {
+  isRouteStep,
+  routeOf,
+  type HeaderRoutingMatch,
+  type RouteMatch,
+  type RouteStep,
+  type SetHeaderRoute,
+  type SetMirrorRoute,
+  type StringMatch,
+} from './route-step-kinds.js';
+import type { RouteStep } from './route-step-kinds.js';
 
 const stringMatchSchema = z
   .strictObject({ exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() })
