@@ -661,6 +661,41 @@ describe('tag patterns (RE2: linear time, whole tag)', () => {
   });
 });
 
+describe('trigger repositories', () => {
+  const triggered = (repository: string) => {
+    const doc = structuredClone(demoRolloutDocument()) as any;
+    doc.spec.trigger = { repository };
+    return parseRollout(doc);
+  };
+
+  it('apply takes any repository a registry could serve, in any spelling that names it', () => {
+    for (const repository of [
+      'nginx',
+      'argoproj/rollouts-demo',
+      'ghcr.io/Acme/Rollouts-Demo',
+      'localhost:5000/team/app',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/rollouts-demo',
+    ])
+      expect(triggered(repository).ok).toBe(true);
+  });
+
+  it('apply refuses one no push could ever match, with the reason', () => {
+    expect(triggered('ghcr.io/acme/app:v1')).toEqual({
+      ok: false,
+      error: [
+        "spec.trigger.repository: 'ghcr.io/acme/app:v1' must name the repository only, without a tag or digest (tagPattern selects tags)",
+      ],
+    });
+    expect(triggered('ghcr.io/acme/my app')).toEqual({
+      ok: false,
+      error: [
+        "spec.trigger.repository: repository 'acme/my app' is not a repository path: lowercase letters and digits, separated by '.', '_', '__', '-' or '/'",
+      ],
+    });
+    expect(triggered(`ghcr.io/${'a'.repeat(300)}`).ok).toBe(false);
+  });
+});
+
 describe('matching pushes to Rollouts', () => {
   const rollout = demoRollout(
     (doc) => (doc.spec.trigger = { repository: 'argoproj/rollouts-demo', tagPattern: 'yellow|v[0-9.]+' }),
