@@ -152,6 +152,16 @@ describe('provider payloads (their documented shapes)', () => {
     });
   });
 
+  it("GHCR names the image by the package's owner, whatever its namespace says (GitHub's examples give owner/repo there)", () => {
+    const body = json('github-package-published.json');
+    body.package.namespace = 'acme/rollouts-demo-source';
+    body.package.owner.login = 'Acme';
+    expect(parseGithub('package', body)).toMatchObject({
+      ok: true,
+      value: { pushes: [{ registry: 'ghcr.io', repository: 'acme/rollouts-demo', tag: 'v1.4.0' }] },
+    });
+  });
+
   it('GitHub events that are not pushes are acknowledged and ignored', () => {
     expect(parseGithub('ping', {})).toEqual({ ok: true, value: { pushes: [], ignored: 'ping' } });
     const npm = { ...json('github-package-published.json') };
