@@ -4,6 +4,7 @@ import { err, ok, type Result } from '../../core/result.js';
 import { checkScope } from '../../core/model/clusters.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Rollout } from '../../core/model/rollout.js';
+import { parseImageReference } from '../../core/model/images.js';
 import { checkFleetScope, isFleetDocument, parseFleet, type Fleet } from '../../core/model/fleet.js';
 import { decideFleet } from '../../core/fleet/decide.js';
 import type { FleetCommand } from '../../core/fleet/types.js';
@@ -312,6 +313,8 @@ export function setImageCommand(
   const expected = rollout.workload.container;
   if (expected && container !== expected)
     return err(`rollout ${rollout.name} updates container '${expected}', not '${container}'`);
+  const reference = parseImageReference(image);
+  if (!reference.ok) return err(`image: ${reference.error}`);
   return ok({ kind: 'setImage', image });
 }
 
