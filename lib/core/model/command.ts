@@ -24,8 +24,11 @@ export const commandSchema: z.ZodType<Command> = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('retry') }),
 ]);
 
+/** A key part, bounded like the Kubernetes name it stands for, so no key can outgrow DynamoDB's. */
+export const keyPart = z.string().min(1).max(253);
+
 export const rolloutKeySchema = z.object({
-  cluster: z.string().min(1).default('default'),
-  namespace: z.string().min(1).default('default'),
-  name: z.string().min(1),
+  cluster: keyPart.default('default'),
+  namespace: keyPart.default('default'),
+  name: keyPart,
 });
