@@ -14,7 +14,12 @@ export function toFunctionUrlEvent(
   body: Buffer,
   now = new Date(),
 ): Record<string, unknown> {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  // The request target as sent, split at its query: parsing it as a URL would throw on some
+  // targets and would read `//host/path` as a host, where a Function URL keeps the raw path.
+  const target = request.url ?? '/';
+  const question = target.indexOf('?');
+  const path = question < 0 ? target : target.slice(0, question);
+  const query = question < 0 ? '' : target.slice(question + 1);
   const headers = Object.fromEntries(
     Object.entries(request.headers).map(([name, value]) => [
       name,
@@ -26,10 +31,10 @@ export function toFunctionUrlEvent(
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawPath: path,
+    rawQueryString: query,
     headers,
-    ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+    ...(query ? { queryStringParameters: Object.fromEntries(new URLSearchParams(query)) } : {}),
     requestContext: {
       accountId: 'anonymous',
       apiId: 'local',
@@ -37,7 +42,7 @@ export function toFunctionUrlEvent(
       domainPrefix: 'local',
       http: {
         method: request.method ?? 'GET',
-        path: url.pathname,
+        path,
         protocol: 'HTTP/1.1',
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',

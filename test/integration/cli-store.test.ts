@@ -64,6 +64,9 @@ describe('the CLI on a store', () => {
     const wrongContainer = rollouts('set', 'image', 'rollouts-demo', `other=${YELLOW}`);
     expect(wrongContainer.code).toBe(2);
     expect(wrongContainer.stderr).toContain("updates container 'rollouts-demo', not 'other'");
+    const unservable = rollouts('set', 'image', 'rollouts-demo', 'rollouts-demo=argoproj/rollouts-demo:-x');
+    expect(unservable.code).toBe(2);
+    expect(unservable.stderr).toContain("image: tag '-x' is not a tag");
 
     const set = rollouts('set', 'image', 'rollouts-demo', `rollouts-demo=${YELLOW}`);
     expect(set).toMatchObject({

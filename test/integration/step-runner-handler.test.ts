@@ -163,19 +163,31 @@ describe('the step runner Lambda', () => {
     });
   });
 
-  it('rejects a malformed command without touching the store: logged and counted', async () => {
-    const before = await store.get(keyOf(rollout));
-    const result = await handler(
-      commandEvent({ rollout: rollout.name, namespace: rollout.namespace, command: { kind: 'launch' } }),
-      lambdaContext('step-runner'),
-    );
-    expect(result.ignored).toContain('bad Rollout Command detail: command.kind');
-    expect(await store.get(keyOf(rollout))).toEqual(before);
-    expectRejected(
-      'malformed-command',
-      /^step runner input rejected: bad Rollout Command detail: command\.kind/,
-    );
-  });
+  it.each<[string, Record<string, string>, string, string?]>([
+    ['an unknown kind', { kind: 'launch' }, 'command.kind'],
+    [
+      'an image no registry could serve (a 60-hex digest)',
+      { kind: 'setImage', image: `argoproj/rollouts-demo@sha256:${'7'.repeat(60)}` },
+      `command.image: digest 'sha256:${'7'.repeat(60)}' is not sha256: and 64 lowercase hex digits`,
+    ],
+    // Bounded before DynamoDB sees it: a key over its limit would be an error, not a refusal.
+    ['a name longer than any Kubernetes name', { kind: 'promote' }, 'rollout: Too big', 'x'.repeat(3000)],
+  ])(
+    'rejects a malformed command (%s) without touching the store: logged and counted',
+    async (_, command, field, name = rollout.name) => {
+      const before = await store.get(keyOf(rollout));
+      const result = await handler(
+        commandEvent({ rollout: name, namespace: rollout.namespace, command }),
+        lambdaContext('step-runner'),
+      );
+      expect(result.ignored).toContain(`bad Rollout Command detail: ${field}`);
+      expect(await store.get(keyOf(rollout))).toEqual(before);
+      expectRejected(
+        'malformed-command',
+        /^step runner input rejected: bad Rollout Command detail: (command\.(kind|image)|rollout)/,
+      );
+    },
+  );
 
   it('refuses a command for a Rollout nobody registered: logged and counted', async () => {
     const result = await handler(

@@ -263,4 +263,34 @@ describe('the webhook under mutated real payloads', () => {
     expect(queuedOrDuplicate).toBeGreaterThan(10);
     expect([...statuses.keys()].every((status) => status < 500)).toBe(true);
   });
+
+  it('answers a mutated Function URL event (path, method, headers, body, base64 flag) below 500, and writes from no unsigned one', async () => {
+    const changes = fc.array(
+      fc.record({
+        at: fc.nat(),
+        kind: fc.constantFrom('replace', 'delete', 'wrap', 'add'),
+        value: nasty,
+        key: fc.constantFrom('rawPath', 'body', 'headers', 'method', 'isBase64Encoded', 'x'),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ) as fc.Arbitrary<Mutation[]>;
+    const statuses = new Map<number, number>();
+    const sendMutated = async (request: Request, mutations: Mutation[]) => {
+      const event = mutate(
+        functionUrlEvent('POST', request.path, request.body, request.headers, request.base64),
+        mutations,
+      );
+      const response = await handler(event);
+      statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+      if (response.statusCode >= 500)
+        throw new Error(`${response.statusCode} ${response.body} for ${JSON.stringify(event).slice(0, 500)}`);
+      expect(typeof JSON.parse(response.body).message).toBe('string');
+    };
+    const before = await tableItems(store);
+    await fc.assert(fc.asyncProperty(unsignedRequest, changes, sendMutated), { numRuns: 1500 });
+    expect(await tableItems(store)).toEqual(before);
+    await fc.assert(fc.asyncProperty(signedRequest, changes, sendMutated), { numRuns: 1500 });
+    expect(statuses.get(400)).toBeGreaterThan(100);
+    expect(statuses.get(401)).toBeGreaterThan(100);
+  });
 });

@@ -208,6 +208,24 @@ describe('the registry webhook', () => {
     });
   });
 
+  it('reads only what it needs of the Function URL event: a minimal request is served, a non-request is a 400', async () => {
+    const body = JSON.stringify({ image: 'ghcr.io/acme/unknown:v2' });
+    const minimal = {
+      rawPath: '/generic',
+      headers: signedGeneric(body),
+      body,
+      requestContext: { http: { method: 'POST', sourceIp: 'test-invoke-source-ip' } },
+    };
+    const served = await webhook(minimal);
+    expect(served.statusCode).toBe(202);
+    expect(JSON.parse(served.body).message).toBe('no rollout matches ghcr.io/acme/unknown');
+    for (const event of [null, 'POST /generic', {}, { ...minimal, headers: { 'x-signature-256': 1 } }]) {
+      const refused = await webhook(event);
+      expect(refused.statusCode).toBe(400);
+      expect(JSON.parse(refused.body)).toEqual({ message: 'not a Lambda Function URL request' });
+    }
+  });
+
   it('a generic delivery replayed is a duplicate, and one signed over 5 minutes ago is refused', async () => {
     const body = JSON.stringify({ image: 'ghcr.io/acme/rollouts-demo:v1.5.0' });
     const headers = signedGeneric(body);

@@ -152,6 +152,16 @@ describe('provider payloads (their documented shapes)', () => {
     });
   });
 
+  it("GHCR names the image by the package's owner, whatever its namespace says (GitHub's examples give owner/repo there)", () => {
+    const body = json('github-package-published.json');
+    body.package.namespace = 'acme/rollouts-demo-source';
+    body.package.owner.login = 'Acme';
+    expect(parseGithub('package', body)).toMatchObject({
+      ok: true,
+      value: { pushes: [{ registry: 'ghcr.io', repository: 'acme/rollouts-demo', tag: 'v1.4.0' }] },
+    });
+  });
+
   it('GitHub events that are not pushes are acknowledged and ignored', () => {
     expect(parseGithub('ping', {})).toEqual({ ok: true, value: { pushes: [], ignored: 'ping' } });
     const npm = { ...json('github-package-published.json') };
@@ -658,6 +668,41 @@ describe('tag patterns (RE2: linear time, whole tag)', () => {
     expect(!parsed.ok && parsed.error).toEqual([
       "spec.trigger.tagPattern: '^(?!latest$).*' is not an RE2 regular expression: error parsing regexp: invalid or unsupported Perl syntax: `(?!`",
     ]);
+  });
+});
+
+describe('trigger repositories', () => {
+  const triggered = (repository: string) => {
+    const doc = structuredClone(demoRolloutDocument()) as any;
+    doc.spec.trigger = { repository };
+    return parseRollout(doc);
+  };
+
+  it('apply takes any repository a registry could serve, in any spelling that names it', () => {
+    for (const repository of [
+      'nginx',
+      'argoproj/rollouts-demo',
+      'ghcr.io/Acme/Rollouts-Demo',
+      'localhost:5000/team/app',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/rollouts-demo',
+    ])
+      expect(triggered(repository).ok).toBe(true);
+  });
+
+  it('apply refuses one no push could ever match, with the reason', () => {
+    expect(triggered('ghcr.io/acme/app:v1')).toEqual({
+      ok: false,
+      error: [
+        "spec.trigger.repository: 'ghcr.io/acme/app:v1' must name the repository only, without a tag or digest (tagPattern selects tags)",
+      ],
+    });
+    expect(triggered('ghcr.io/acme/my app')).toEqual({
+      ok: false,
+      error: [
+        "spec.trigger.repository: repository 'acme/my app' is not a repository path: lowercase letters and digits, separated by '.', '_', '__', '-' or '/'",
+      ],
+    });
+    expect(triggered(`ghcr.io/${'a'.repeat(300)}`).ok).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@ import type { Command } from '../../core/engine/types.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { formatRef } from '../../core/model/references.js';
 import type { Rollout } from '../../core/model/rollout.js';
+import { parseImageReference } from '../../core/model/images.js';
 import type { Fleet } from '../../core/model/fleet.js';
 import type { FleetCommand } from '../../core/fleet/types.js';
 import { FleetStore } from '../../adapters/dynamodb/fleets.js';
@@ -320,6 +321,8 @@ export function setImageCommand(
   const expected = rollout.workload.container;
   if (expected && container !== expected)
     return err(`rollout ${rollout.name} updates container '${expected}', not '${container}'`);
+  const reference = parseImageReference(image);
+  if (!reference.ok) return err(`image: ${reference.error}`);
   return ok({ kind: 'setImage', image });
 }
 

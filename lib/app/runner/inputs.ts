@@ -3,7 +3,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import { SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import { z } from 'zod';
 import type { Command } from '../../core/engine/types.js';
-import { commandSchema, rolloutKeySchema } from '../../core/model/command.js';
+import { commandSchema, keyPart, rolloutKeySchema } from '../../core/model/command.js';
 import { formatIssues } from '../../core/model/issues.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { formatKey, type RolloutKey } from './ports.js';
@@ -38,9 +38,9 @@ export interface Rejection {
 
 const wakeupBody = z.object({ wake: rolloutKeySchema, at: z.number().optional() });
 const commandDetail = z.object({
-  cluster: z.string().min(1).default('default'),
-  namespace: z.string().min(1).default('default'),
-  rollout: z.string().min(1),
+  cluster: keyPart.default('default'),
+  namespace: keyPart.default('default'),
+  rollout: keyPart,
   /** Absent when the command was queued in the table already and this is only the nudge. */
   command: commandSchema.optional(),
 });

@@ -8,8 +8,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas/lambda';
 import middy from '@middy/core';
+import { z } from 'zod';
 import type { Bindings } from '../../core/triggers/bindings.js';
 import { decideWebhook, endpointOf, type WebhookSecrets } from '../../core/triggers/webhook.js';
 import { acceptPushes, type Nudge, type PushStore } from './pushes.js';
@@ -35,6 +35,18 @@ export interface FunctionUrlResponse {
   headers: Record<string, string>;
   body: string;
 }
+
+/**
+ * What the handler reads of a Function URL request (payload format 2.0), and nothing more: a push
+ * must not be refused for a field it does not need (a test invoke's source IP, a missing user agent).
+ */
+const functionUrlRequest = z.object({
+  rawPath: z.string(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.object({ http: z.object({ method: z.string() }) }),
+});
 
 /** Seconds a registry should wait before delivering again after a 503. */
 export const RETRY_AFTER_SECONDS = 30;
@@ -71,7 +83,7 @@ export function createWebhookHandler(
   };
 
   return middy(async (event: unknown): Promise<FunctionUrlResponse> => {
-    const parsed = LambdaFunctionUrlSchema.safeParse(event);
+    const parsed = functionUrlRequest.safeParse(event);
     if (!parsed.success) {
       metrics.addMetric('Rejected400', MetricUnit.Count, 1);
       return respond(400, { message: 'not a Lambda Function URL request' });

@@ -67,6 +67,16 @@ export function validateImage(image: ImagePushed): Result<ImagePushed> {
   return ok(image);
 }
 
+/** Why a trigger's repository (no tag, no digest) names nothing a push could match, or undefined. */
+export function repositoryProblem(reference: string): string | undefined {
+  const repository = canonicalRepository(reference);
+  const named = validateImage(repository);
+  if (named.ok) return undefined;
+  return /[:@]/.test(repository.repository)
+    ? `'${reference.slice(0, 80)}' must name the repository only, without a tag or digest (tagPattern selects tags)`
+    : named.error;
+}
+
 /** `registry/repository` in canonical form, for matching. */
 export function canonicalRepository(reference: string): { registry: string; repository: string } {
   const trimmed = reference.trim().replace(/^[a-z]+:\/\//, '');

@@ -28,6 +28,7 @@ import {
   type RouteStep,
 } from './route-steps.js';
 import { compileTagPattern } from './tag-pattern.js';
+import { repositoryProblem } from './images.js';
 
 export const API_VERSION = 'serverless-rollouts.io/v1alpha1';
 const ACCEPTED_API_VERSIONS = [API_VERSION, 'argoproj.io/v1alpha1'];
@@ -345,7 +346,10 @@ const rolloutSchema = envelopeSchema.extend({
     }),
     trigger: z
       .object({
-        repository: name,
+        repository: name.superRefine((repository, ctx) => {
+          const problem = repositoryProblem(repository);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
         tagPattern: z
           .string()
           .max(1024)

@@ -46,7 +46,6 @@ const githubVersion = z.object({
 });
 const githubPackage = z.object({
   name: z.string().min(1),
-  namespace: z.string().optional(),
   package_type: z.string(),
   owner: z.object({ login: z.string().min(1) }),
   package_version: githubVersion.nullish(),
@@ -82,8 +81,11 @@ export function parseGithub(event: string | undefined, body: unknown): Parsed {
     (value): value is string => typeof value === 'string' && DIGEST_LIKE.test(value),
   );
   if (!tag && !digest) return err('the package version has neither a tag nor a digest');
-  const owner = (pkg.namespace || pkg.owner.login).toLowerCase();
-  return validated([{ ...canonicalRepository(`ghcr.io/${owner}/${pkg.name}`), ...withParts(tag, digest) }]);
+  // GHCR names an image by its owner and the package name; `namespace` is sometimes the owner, and
+  // sometimes the source repository (owner/repo), which is not part of the image's name.
+  return validated([
+    { ...canonicalRepository(`ghcr.io/${pkg.owner.login}/${pkg.name}`), ...withParts(tag, digest) },
+  ]);
 }
 
 const harborData = z.object({
