@@ -565,6 +565,20 @@ describe('spec errors, each with its field path', () => {
     ).toEqual([]);
   });
 
+  it('reads a match or percentage set to null as left out, as Kubernetes does: the step removes its route', () => {
+    const document = structuredClone(demoRolloutDocument()) as any;
+    document.spec.strategy.canary.trafficRouting.managedRoutes = [{ name: 'h' }, { name: 'm' }];
+    document.spec.strategy.canary.steps = [
+      { setHeaderRoute: { name: 'h', match: null } },
+      { setMirrorRoute: { name: 'm', percentage: null, match: null } },
+    ];
+    const parsed = parseRollout(document);
+    expect(parsed.ok && parsed.value.canary.steps).toEqual([
+      { setHeaderRoute: { name: 'h' } },
+      { setMirrorRoute: { name: 'm' } },
+    ]);
+  });
+
   it('names a step route that managedRoutes does not declare', () => {
     expect(
       errorsFor((canary) => {
