@@ -246,6 +246,22 @@ spec:
 });
 
 describe('preview --step errors', () => {
+  it('reads the VirtualServices from the Rollout file when no --virtualservice file is given, and says so when it holds none', () => {
+    expect(preview(source(HR), [], { step: 3 }, 'yaml')).toEqual(
+      preview(source(HR), [source(HR)], { step: 3 }, 'yaml'),
+    );
+    const rolloutOnly = {
+      path: 'rollout.yaml',
+      text: 'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec: {strategy: {canary: {canaryService: c, stableService: s, trafficRouting: {istio: {virtualService: {name: v}}}, steps: [{setWeight: 5}]}}}\n',
+    };
+    expect(preview(rolloutOnly, [], { step: 1 }, 'yaml')).toEqual({
+      ok: false,
+      error: [
+        'rollout.yaml: no VirtualService in this file; give the VirtualServices with --virtualservice vs.yaml',
+      ],
+    });
+  });
+
   it('names the allowed range', () => {
     expect(preview(source(HR), [source(HR)], { step: 9 }, 'yaml')).toEqual({
       ok: false,
@@ -263,6 +279,10 @@ describe('preview --step errors', () => {
       2,
       'rollouts preview: give exactly one of --weight N and --step N\n',
     ]);
+    const alone = spawnSync(process.execPath, ['bin/rollouts.js', 'preview', '-f', HR, '--step', '2'], {
+      encoding: 'utf8',
+    });
+    expect([alone.status, alone.stderr]).toEqual([0, '']);
     const json = run('--step', '2', '-o', 'json');
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)[0].spec.http.map((r: Route) => r.name)).toEqual([

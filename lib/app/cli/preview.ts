@@ -23,8 +23,18 @@ export function preview(
   at: PreviewPoint,
   format: OutputFormat,
 ): PreviewResult {
-  const loaded = loadManifests([rolloutFile], virtualServiceFiles);
-  if (!loaded.ok) return loaded;
+  // Without VirtualService files, they come from the Rollout's file (Argo's manifests hold both).
+  const fromRolloutFile = virtualServiceFiles.length === 0;
+  const loaded = loadManifests([rolloutFile], fromRolloutFile ? [rolloutFile] : virtualServiceFiles);
+  if (!loaded.ok) {
+    const hint = fromRolloutFile ? '; give the VirtualServices with --virtualservice vs.yaml' : '';
+    return {
+      ok: false,
+      error: loaded.error.map((error) =>
+        error === `${rolloutFile.path}: no VirtualService in this file` ? `${error}${hint}` : error,
+      ),
+    };
+  }
   if (loaded.value.rollouts.length > 1) {
     return {
       ok: false,
