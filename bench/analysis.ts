@@ -27,6 +27,7 @@ import { isVirtualService } from '../lib/core/model/virtualservice.js';
 import { openMetrics, startPrometheus, type LocalPrometheus } from '../lib/local/prometheus.js';
 import { readManifests, REPO_ROOT } from '../lib/local/testcluster.js';
 import { simulatePause } from '../lib/local/wake-simulation.js';
+import { sdkDocuments } from '../lib/adapters/dynamodb/sdk-documents.js';
 
 const NAMESPACE = 'bench-analysis';
 /** 2026-01-01T00:00:00Z: the backfilled series end 30 minutes after it; the runner's clock starts there. */
@@ -239,7 +240,7 @@ export async function analysisBench(
   try {
     const client = localDynamoDbClient(dynamoEndpoint);
     await client.send(new CreateTableCommand(createTableInput('analysis')));
-    const store = new RolloutStore(client, 'analysis');
+    const store = new RolloutStore(sdkDocuments(client), 'analysis');
     const passes = smoke ? 2 : 5;
     // A first Rollout's passes pay for warming up (modules, connections, DynamoDB Local): not counted.
     await measurementCost(store, prometheus, 1, 1, 'warm-up');

@@ -12,6 +12,7 @@ import { localDynamoDbClient } from '../lib/adapters/dynamodb/client.js';
 import { RolloutStore } from '../lib/adapters/dynamodb/repository.js';
 import { ClusterConnections } from '../lib/adapters/kube/clusters.js';
 import { startRunnerLoop } from '../lib/local/mode.js';
+import { sdkDocuments } from '../lib/adapters/dynamodb/sdk-documents.js';
 
 const { endpoint, table, kubeconfig, seconds } = JSON.parse(process.argv[2] ?? '{}') as {
   endpoint: string;
@@ -29,7 +30,7 @@ client.middlewareStack.add(
   { step: 'initialize', name: 'countRequests' },
 );
 const loop = startRunnerLoop(
-  new RolloutStore(client, table),
+  new RolloutStore(sdkDocuments(client), table),
   new ClusterConnections([
     { name: 'default', namespaces: ['default'], kubeconfig: { path: kubeconfig, context: 'runner' } },
   ]),

@@ -31,6 +31,7 @@ import { serveNudges } from '../lib/local/nudges.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from '../lib/local/testcluster.js';
 import { KubeProxy } from '../lib/local/kube-proxy.js';
 import { renderLatency, updateReadme, type BenchResults } from './readme.js';
+import { sdkDocuments } from '../lib/adapters/dynamodb/sdk-documents.js';
 
 export interface LatencySandbox {
   cluster: TestCluster;
@@ -132,7 +133,7 @@ async function scenario(sandbox: LatencySandbox, run: number) {
   const client = dynamo(sandbox.dynamoEndpoint);
   const table = `latency-${run}`;
   await client.send(new CreateTableCommand(createTableInput(table)));
-  const store = new RolloutStore(client, table);
+  const store = new RolloutStore(sdkDocuments(client), table);
   const completed: number[] = [];
   const loop = startRunnerLoop(
     store,
@@ -195,7 +196,7 @@ async function cliStart(sandbox: LatencySandbox, repeats: number) {
   spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin/build.ts')], { stdio: 'ignore' });
   const client = dynamo(sandbox.dynamoEndpoint);
   await client.send(new CreateTableCommand(createTableInput('latency-cli')));
-  const store = new RolloutStore(client, 'latency-cli');
+  const store = new RolloutStore(sdkDocuments(client), 'latency-cli');
   const doc = structuredClone(
     readManifests(join(REPO_ROOT, 'examples/istio-demo'), 'rollout.yaml')[0],
   ) as any;

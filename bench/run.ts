@@ -43,6 +43,7 @@ import { fleetObjects, fleetRolloutDocument } from '../lib/local/fleet.js';
 import { functionUrlEvent, scheduledEvent } from '../lib/local/lambda-events.js';
 import { latency } from './latency.js';
 import { analysisBench } from './analysis.js';
+import { sdkDocuments } from '../lib/adapters/dynamodb/sdk-documents.js';
 
 const smoke = process.argv.includes('--smoke');
 const REPEATS = smoke ? 3 : 5;
@@ -205,8 +206,8 @@ async function fleet(sandbox: Sandbox) {
       await setup.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: items } }));
     }
     const counters = { requests: 0, read: 0, write: 0 };
-    const store = new RolloutStore(dynamo(sandbox.dynamoEndpoint, counters), tableName);
-    const observer = new RolloutStore(setup, tableName);
+    const store = new RolloutStore(sdkDocuments(dynamo(sandbox.dynamoEndpoint, counters)), tableName);
+    const observer = new RolloutStore(sdkDocuments(setup), tableName);
     const steppingRollouts = stepping.map((name) => {
       const parsed = parseRollout(fleetRolloutDocument('bench-fleet', name, STEPPING_STEPS));
       if (!parsed.ok) throw new Error(parsed.error.join('; '));
@@ -370,7 +371,7 @@ async function stepTiming(sandbox: Sandbox) {
   const rollout = demoRollout('bench-timing', 'rollouts-demo', steps);
   const client = dynamo(sandbox.dynamoEndpoint);
   await client.send(new CreateTableCommand(createTableInput('timing')));
-  const store = new RolloutStore(client, 'timing');
+  const store = new RolloutStore(sdkDocuments(client), 'timing');
   await store.apply(rollout, Date.now());
   const paused: PublishedEvent[] = [];
   const clusters = new ClusterConnections([
@@ -538,13 +539,13 @@ async function coldStart(sandbox: Sandbox) {
 async function webhookThroughput(sandbox: Sandbox) {
   const client = dynamo(sandbox.dynamoEndpoint);
   await client.send(new CreateTableCommand(createTableInput('webhook')));
-  const store = new RolloutStore(client, 'webhook');
+  const store = new RolloutStore(sdkDocuments(client), 'webhook');
   const rollout = demoRollout('bench-webhook', 'matched');
   await store.apply({ ...rollout, trigger: { repository: 'ghcr.io/acme/matched' } } as Rollout, Date.now());
   const secret = 'bench-secret';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   const handler = createWebhookHandler({
-    store: new RolloutStore(client, 'webhook'),
+    store: new RolloutStore(sdkDocuments(client), 'webhook'),
     secrets: async () => ({ generic: secret }),
     bindings: { harborHosts: [] },
     clock: Date.now,

@@ -5,6 +5,7 @@
  */
 import { build, type Plugin } from 'esbuild';
 import { mkdirSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -23,6 +24,28 @@ const englishOnlyZod: Plugin = {
     builder.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({
       contents: "export { default as en } from 'zod/v4/locales/en.js';",
       resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Node's built-in modules reached through `require` (the banner's) instead of an ESM import. An ESM
+ * import builds a facade that reads every export, which runs the lazy getters some built-ins have:
+ * `node:http` then loads and compiles undici for its WebSocket export, which nothing here uses (tens
+ * of milliseconds of every cold start, CLI and Lambda alike). Given a CommonJS module, esbuild reads
+ * each named import where it is used, so only the getters the code names ever run.
+ */
+const builtinsThroughRequire: Plugin = {
+  name: 'builtins-through-require',
+  setup(builder) {
+    builder.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) =>
+      (args.kind === 'import-statement' || args.kind === 'dynamic-import') && isBuiltin(args.path)
+        ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin' }
+        : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
+      contents: `module.exports = require('node:${args.path}');`,
       loader: 'js',
     }));
   },
@@ -69,7 +92,7 @@ export async function bundle(entry: string, outdir: string, options: BundleOptio
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
-    plugins: [englishOnlyZod],
+    plugins: [englishOnlyZod, builtinsThroughRequire],
     logLevel: 'warning',
   });
   return {

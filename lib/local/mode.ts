@@ -39,6 +39,7 @@ import { KubeHttp } from '../adapters/kube/http.js';
 import { parseAnalysisTemplate } from '../core/analysis/template.js';
 import { startLocalMetrics, type LocalMetrics } from './mesh.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from './testcluster.js';
+import { sdkDocuments } from '../adapters/dynamodb/sdk-documents.js';
 
 export const STATE_DIR = join(REPO_ROOT, '.rollouts');
 const TABLE_NAME = 'serverless-rollouts';
@@ -87,7 +88,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     stops.push(() => dynamo.stop());
     const client = localDynamoDbClient(dynamo.endpoint);
     await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
-    const store = new RolloutStore(client, TABLE_NAME);
+    const store = new RolloutStore(sdkDocuments(client), TABLE_NAME);
 
     let targets: ClusterTarget[];
     let kubeconfigPath: string;

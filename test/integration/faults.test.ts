@@ -45,6 +45,7 @@ import {
   testClusterTarget,
   waitForAvailable,
 } from './sandbox.js';
+import { sdkDocuments } from '../../lib/adapters/dynamodb/sdk-documents.js';
 
 const YELLOW = 'argoproj/rollouts-demo:yellow';
 const report = new FaultReport({
@@ -364,7 +365,7 @@ describe('a runner that dies mid-pass', () => {
       override async recordError(): Promise<void> {
         if (crashAt) throw new Crash('a dead runner records nothing');
       }
-    })(client, tableName);
+    })(sdkDocuments(client), tableName);
     const clusters = proxiedClusters();
     proxy.rules = [
       ({ method }) => {
@@ -562,7 +563,7 @@ describe('DynamoDB Local stopped mid-pass and restarted', () => {
     let dynamo = await startDynamoDbLocal({ logFile, port, dbPath, readyTimeoutMs: 240_000 });
     const client = localDynamoDbClient(dynamo.endpoint, { maxAttempts: 2 });
     await client.send(new CreateTableCommand(createTableInput('restart')));
-    const store = new RolloutStore(client, 'restart');
+    const store = new RolloutStore(sdkDocuments(client), 'restart');
     const rollout = demoRolloutIn(namespace);
     const key = keyOf(rollout);
     await store.apply(rollout, Date.now());

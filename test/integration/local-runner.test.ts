@@ -11,6 +11,7 @@ import { startRunnerLoop, type RunnerLoop } from '../../lib/local/mode.js';
 import { sendNudge, serveNudges } from '../../lib/local/nudges.js';
 import { clusters, createStore, demoRolloutIn, dynamoClient } from './runner-harness.js';
 import { applyDemo, createNamespace } from './sandbox.js';
+import { sdkDocuments } from '../../lib/adapters/dynamodb/sdk-documents.js';
 
 describe('an idle local mode', () => {
   let loop: RunnerLoop | undefined;
@@ -32,7 +33,7 @@ describe('an idle local mode', () => {
       { step: 'initialize', name: 'countRequests' },
     );
     const { tableName } = await createStore();
-    const store = new RolloutStore(client, tableName);
+    const store = new RolloutStore(sdkDocuments(client), tableName);
     const rollout = demoRolloutIn(namespace);
     await store.apply(rollout, Date.now());
 

@@ -19,6 +19,9 @@ import { createTableInput } from '../../lib/adapters/dynamodb/table.js';
 import type { StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import { readDocuments } from '../unit/fixtures.js';
 import { admin, kubeconfig, testClusterTarget } from './sandbox.js';
+import { sdkDocuments } from '../../lib/adapters/dynamodb/sdk-documents.js';
+import { localDocuments } from '../../lib/adapters/dynamodb/local-documents.js';
+import type { Documents } from '../../lib/adapters/dynamodb/documents.js';
 
 export function dynamoClient(): DynamoDBClient {
   const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
@@ -26,11 +29,19 @@ export function dynamoClient(): DynamoDBClient {
   return localDynamoDbClient(endpoint);
 }
 
-export async function createStore(): Promise<RolloutStore> {
-  const client = dynamoClient();
+/** The two Documents adapters, each on the test's DynamoDB Local. */
+export const DOCUMENT_ADAPTERS = [
+  ['the AWS SDK', () => sdkDocuments(dynamoClient())],
+  ['plain HTTP to DynamoDB Local', () => localDocuments(process.env.TEST_DYNAMODB_ENDPOINT as string)],
+] as const satisfies readonly (readonly [string, () => Documents])[];
+
+/** A store on a fresh table, through the SDK unless another adapter is given. */
+export async function createStore(
+  documents: () => Documents = DOCUMENT_ADAPTERS[0][1],
+): Promise<RolloutStore> {
   const tableName = `rollouts-${randomBytes(4).toString('hex')}`;
-  await client.send(new CreateTableCommand(createTableInput(tableName)));
-  return new RolloutStore(client, tableName);
+  await dynamoClient().send(new CreateTableCommand(createTableInput(tableName)));
+  return new RolloutStore(documents(), tableName);
 }
 
 export function clusters(): ClusterConnections {

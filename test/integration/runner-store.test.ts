@@ -1,11 +1,15 @@
 /**
  * The DynamoDB store's conditions, on DynamoDB Local: what the in-memory store in the unit suite
- * mimics. Leases fence writes, and a repeated error is one record with a count.
+ * mimics. Leases fence writes, and a repeated error is one record with a count. Every case runs
+ * through both Documents adapters (the SDK's, and the plain-HTTP one local mode's CLI uses), so the
+ * two cannot drift apart.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import type { RolloutKey, StoredRollout } from '../../lib/adapters/dynamodb/types.js';
-import { createStore, demoRolloutIn } from './runner-harness.js';
+import { createStore, demoRolloutIn, DOCUMENT_ADAPTERS } from './runner-harness.js';
+import { allItems, type Item } from '../../lib/adapters/dynamodb/documents.js';
+import { rolloutPartition, SORT_KEYS } from '../../lib/adapters/dynamodb/table.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 const LEASE = 120_000;
@@ -18,14 +22,14 @@ async function lease(owner: string, now: number): Promise<StoredRollout> {
   return leased.value;
 }
 
-beforeEach(async () => {
-  store = await createStore();
-  const rollout = demoRolloutIn('store');
-  key = keyOf(rollout);
-  await store.apply(rollout, T0);
-});
+describe.each(DOCUMENT_ADAPTERS)('the DynamoDB store through %s', (_adapter, documents) => {
+  beforeEach(async () => {
+    store = await createStore(documents);
+    const rollout = demoRolloutIn('store');
+    key = keyOf(rollout);
+    await store.apply(rollout, T0);
+  });
 
-describe('the DynamoDB store', () => {
   it('tells a missing Rollout from one another runner holds', async () => {
     await lease('runner-a', T0);
     expect(await store.acquireLease(key, 'runner-b', T0 + 1, T0 + LEASE)).toEqual({
@@ -117,5 +121,80 @@ describe('the DynamoDB store', () => {
       now: T0 + LEASE + 2,
     });
     expect((await store.get(key))?.lastError).toBeUndefined();
+  });
+
+  it('applies, lists and reads back a Rollout as stored: a spec update bumps the version and is due at once', async () => {
+    const [listed] = await store.list();
+    expect(listed?.key).toEqual(key);
+    expect(listed?.version).toBe(1);
+    expect(listed?.dueAt).toBe(T0);
+    expect(await store.get(key)).toEqual(listed);
+    const updated = demoRolloutIn('store', (doc) => (doc.spec.replicas = 3));
+    expect(await store.apply(updated, T0 + 5)).toEqual({ created: false, version: 2 });
+    const stored = await store.get(key);
+    expect(stored?.rollout).toEqual(updated);
+    expect(stored?.dueAt).toBe(T0 + 5);
+    expect(await store.get({ ...key, name: 'nobody' })).toBeUndefined();
+    expect(await store.listFleetRecords()).toEqual([]);
+    expect((await store.history(key)).map((entry) => entry.message)).toEqual(['registered', 'spec updated']);
+  });
+
+  it('queues a command once per de-duplication key, and refuses one for a Rollout that does not exist', async () => {
+    const command = { kind: 'promote' as const, full: false };
+    expect(await store.enqueueCommand(key, command, 'cli', T0 + 1, 'delivery-1')).toEqual({
+      ok: true,
+      value: { accepted: 'queued' },
+    });
+    expect(await store.enqueueCommand(key, command, 'cli', T0 + 2, ['other', 'delivery-1'])).toEqual({
+      ok: true,
+      value: { accepted: 'duplicate', reason: 'already received (delivery-1)' },
+    });
+    expect(await store.enqueueCommand({ ...key, name: 'nobody' }, command, 'cli', T0 + 3)).toEqual({
+      ok: false,
+      error: `rollout ${key.cluster}/${key.namespace}/nobody not found`,
+    });
+    const pending = await store.pendingCommands(key);
+    expect(pending.map((queued) => [queued.command, queued.source])).toEqual([[command, 'cli']]);
+    expect((await store.get(key))?.commandSeq).toBe(1);
+  });
+
+  it('finds Rollouts by trigger repository and by due time, and keeps templates by kind and name', async () => {
+    const repository = (await store.get(key))?.rollout.trigger?.repository as string;
+    expect((await store.findByRepository(repository)).map((found) => found.key)).toEqual([key]);
+    expect(await store.findByRepository('registry.example/none')).toEqual([]);
+    expect(await store.due(T0)).toEqual([key]);
+    expect(await store.due(T0 - 1)).toEqual([]);
+    const ref = { kind: 'AnalysisTemplate' as const, namespace: 'store', name: 'success-rate' };
+    await store.applyTemplate(ref, { spec: { metrics: [] } }, T0);
+    expect(await store.templates([ref, { ...ref, name: 'missing' }])).toEqual([
+      { ref, document: { spec: { metrics: [] } } },
+    ]);
+  });
+
+  it('pages through a query: each page says where the next starts, and the last says nothing', async () => {
+    await store.apply(
+      demoRolloutIn('store', (doc) => (doc.spec.replicas = 2)),
+      T0 + 1,
+    );
+    await store.apply(
+      demoRolloutIn('store', (doc) => (doc.spec.replicas = 3)),
+      T0 + 2,
+    );
+    const read = (start: Item | undefined) =>
+      store.documents.query({
+        TableName: store.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': rolloutPartition(key.cluster, key.namespace, key.name),
+          ':prefix': SORT_KEYS.historyPrefix,
+        },
+        Limit: 1,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+    const first = await read(undefined);
+    expect(first.items).toHaveLength(1);
+    expect(first.next).toEqual({ pk: first.items[0]?.pk, sk: first.items[0]?.sk });
+    const all = await allItems(read);
+    expect(all.map((item) => item.message)).toEqual(['registered', 'spec updated', 'spec updated']);
   });
 });

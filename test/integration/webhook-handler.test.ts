@@ -24,6 +24,7 @@ import {
   runnerDeps,
 } from './runner-harness.js';
 import { applyDemo, createNamespace, waitForAvailable } from './sandbox.js';
+import { sdkDocuments } from '../../lib/adapters/dynamodb/sdk-documents.js';
 
 const SECRETS = {
   github: 'gh-secret',
@@ -294,12 +295,14 @@ describe('the registry webhook', () => {
 
   it('answers 503 with Retry-After when DynamoDB is unreachable, so the registry delivers again', async () => {
     const unreachable = new RolloutStore(
-      new DynamoDBClient({
-        endpoint: 'http://127.0.0.1:9',
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        maxAttempts: 1,
-      }),
+      sdkDocuments(
+        new DynamoDBClient({
+          endpoint: 'http://127.0.0.1:9',
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          maxAttempts: 1,
+        }),
+      ),
       store.tableName,
     );
     const handler = createWebhookHandler({

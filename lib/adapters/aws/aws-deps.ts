@@ -14,6 +14,7 @@ import { EventBridgePublisher } from './events.js';
 import type { RunnerPorts } from '../../app/runner/lambda.js';
 import { formatIssues } from '../../core/model/issues.js';
 import { SqsWakeups } from './wakeups.js';
+import { sdkDocuments } from '../dynamodb/sdk-documents.js';
 
 const environmentSchema = z.object({
   TABLE_NAME: z.string().min(1),
@@ -45,7 +46,7 @@ export function runnerDepsFromEnvironment(env: NodeJS.ProcessEnv): RunnerPorts {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) throw new Error(`step runner misconfigured: ${formatIssues(parsed.error)}`);
   const { TABLE_NAME, EVENT_BUS_NAME, WAKEUP_QUEUE_URL, CLUSTERS, ANALYSIS_SECRET_PREFIX } = parsed.data;
-  const store = new RolloutStore(dynamoDbClient(), TABLE_NAME);
+  const store = new RolloutStore(sdkDocuments(dynamoDbClient()), TABLE_NAME);
   return {
     store,
     fleets: new FleetStore(store),

@@ -10,6 +10,7 @@ import type { WebhookDeps } from '../../app/triggers/webhook-handler.js';
 import type { EcrPushDeps } from '../../app/triggers/ecr-handler.js';
 import { wakeupQueueNudge } from './nudge.js';
 import { SqsWakeups } from './wakeups.js';
+import { sdkDocuments } from '../dynamodb/sdk-documents.js';
 
 const SECRETS_TTL_MS = 5 * 60 * 1000;
 const webhookSecretsSchema = z.object({
@@ -25,7 +26,7 @@ function shared(env: NodeJS.ProcessEnv) {
   if (!table) throw new Error('TABLE_NAME is not set');
   const queue = env.WAKEUP_QUEUE_URL;
   return {
-    store: new RolloutStore(dynamoDbClient(), table),
+    store: new RolloutStore(sdkDocuments(dynamoDbClient()), table),
     clock: Date.now,
     ...(queue ? { nudge: wakeupQueueNudge(new SqsWakeups(new SQSClient({}), queue), Date.now) } : {}),
   };

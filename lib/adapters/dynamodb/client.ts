@@ -1,5 +1,6 @@
 /** DynamoDB clients: the one place that knows how to reach AWS or DynamoDB Local. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LOCAL_ACCESS_KEY_ID, LOCAL_REGION } from './local-documents.js';
 
 /**
  * DynamoDB Local accepts any credentials but the SDK insists on some, and on a region: these are
@@ -11,8 +12,8 @@ export function localDynamoDbClient(
 ): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: LOCAL_ACCESS_KEY_ID, secretAccessKey: 'local' },
     ...options,
   });
 }

@@ -2,21 +2,6 @@
  * DynamoDB repository for Rollouts: conditional writes only, so concurrent runners, CLIs and
  * webhooks never overwrite each other. No decisions are made here.
  */
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  paginateQuery,
-  paginateScan,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { initialStatus } from '../../core/engine/status.js';
 import { canonicalRepository } from '../../core/model/images.js';
@@ -44,10 +29,16 @@ import type {
   StoredRollout,
 } from './types.js';
 import { buildUpdate, conditionalUpdate, increment } from './update-expression.js';
+import {
+  allItems,
+  cancellationCodes,
+  isConditionFailed,
+  type Documents,
+  type TransactItem,
+} from './documents.js';
 
 const HISTORY_TTL_DAYS = 90;
 const DEDUPE_TTL_DAYS = 30;
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export function keyOf(rollout: Pick<Rollout, 'cluster' | 'namespace' | 'name'>): RolloutKey {
   return { cluster: rollout.cluster, namespace: rollout.namespace, name: rollout.name };
@@ -64,16 +55,11 @@ export function normaliseRepository(repository: string): string {
 export type { SaveInput };
 
 export class RolloutStore implements RunnerStore {
-  readonly documents: DynamoDBDocumentClient;
-
+  /** `documents`: the SDK's (`sdkDocuments`) anywhere, or DynamoDB Local's own (`localDocuments`). */
   constructor(
-    client: DynamoDBClient,
+    readonly documents: Documents,
     readonly tableName: string,
-  ) {
-    this.documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-  }
+  ) {}
 
   /** Registers or updates a Rollout's spec; its status is kept. Nothing else changes when the write loses a race. */
   async apply(rollout: Rollout, now: number): Promise<{ created: boolean; version: number }> {
@@ -100,63 +86,55 @@ export class RolloutStore implements RunnerStore {
       now,
     );
     if (!existing) {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: rolloutPartition(key.cluster, key.namespace, key.name),
-                  sk: SORT_KEYS.state,
-                  ...key,
-                  rollout: record,
-                  status: initial,
-                  version: 1,
-                  commandSeq: 0,
-                  updatedAt: at,
-                  // Due now: the runner checks the references and observes the stable image at once.
-                  dueShard: DUE_SHARD,
-                  dueAt: now,
-                  ...trigger,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+      await this.documents.transactWrite([
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              pk: rolloutPartition(key.cluster, key.namespace, key.name),
+              sk: SORT_KEYS.state,
+              ...key,
+              rollout: record,
+              status: initial,
+              version: 1,
+              commandSeq: 0,
+              updatedAt: at,
+              // Due now: the runner checks the references and observes the stable image at once.
+              dueShard: DUE_SHARD,
+              dueAt: now,
+              ...trigger,
             },
-            history,
-          ],
-        }),
-      );
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        history,
+      ]);
       return { created: true, version: 1 };
     }
-    await this.documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: this.stateKey(key),
-              // Due now: the runner re-validates the references and re-asserts the weights.
-              ...conditionalUpdate(
-                {
-                  set: {
-                    rollout: record,
-                    version: increment(),
-                    updatedAt: at,
-                    dueShard: DUE_SHARD,
-                    dueAt: now,
-                    ...trigger,
-                  },
-                  remove: repository ? [] : ['triggerRepository'],
-                },
-                { expression: 'version = :version', values: { ':version': existing.version } },
-              ),
+    await this.documents.transactWrite([
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: this.stateKey(key),
+          // Due now: the runner re-validates the references and re-asserts the weights.
+          ...conditionalUpdate(
+            {
+              set: {
+                rollout: record,
+                version: increment(),
+                updatedAt: at,
+                dueShard: DUE_SHARD,
+                dueAt: now,
+                ...trigger,
+              },
+              remove: repository ? [] : ['triggerRepository'],
             },
-          },
-          history,
-        ],
-      }),
-    );
+            { expression: 'version = :version', values: { ':version': existing.version } },
+          ),
+        },
+      },
+      history,
+    ]);
     return { created: false, version: existing.version + 1 };
   }
 
@@ -165,29 +143,29 @@ export class RolloutStore implements RunnerStore {
    * its kind, namespace and name; the last apply wins. Runs already started keep their frozen copy.
    */
   async applyTemplate(ref: TemplateRef, document: unknown, now: number): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.templateItemKey(ref),
-        ...buildUpdate({
-          set: {
-            kind: ref.kind,
-            name: ref.name,
-            ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }),
-            document,
-            updatedAt: new Date(now).toISOString(),
-          },
-        }),
+    await this.documents.update({
+      TableName: this.tableName,
+      Key: this.templateItemKey(ref),
+      ...buildUpdate({
+        set: {
+          kind: ref.kind,
+          name: ref.name,
+          ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }),
+          document,
+          updatedAt: new Date(now).toISOString(),
+        },
       }),
-    );
+    });
   }
 
   async templates(refs: TemplateRef[]): Promise<StoredTemplate[]> {
     const found = await Promise.all(
       refs.map(async (ref) => {
-        const { Item } = await this.documents.send(
-          new GetCommand({ TableName: this.tableName, Key: this.templateItemKey(ref), ConsistentRead: true }),
-        );
+        const Item = await this.documents.get({
+          TableName: this.tableName,
+          Key: this.templateItemKey(ref),
+          ConsistentRead: true,
+        });
         return Item ? [{ ref, document: Item.document as unknown }] : [];
       }),
     );
@@ -195,9 +173,11 @@ export class RolloutStore implements RunnerStore {
   }
 
   async get(key: RolloutKey): Promise<StoredRollout | undefined> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: this.stateKey(key), ConsistentRead: true }),
-    );
+    const Item = await this.documents.get({
+      TableName: this.tableName,
+      Key: this.stateKey(key),
+      ConsistentRead: true,
+    });
     return Item ? toStored(Item) : undefined;
   }
 
@@ -211,47 +191,41 @@ export class RolloutStore implements RunnerStore {
   }
 
   private async scanStates(): Promise<StoredRollout[]> {
-    const items: StoredRollout[] = [];
-    const pages = paginateScan(
-      { client: this.documents },
-      {
+    const items = await allItems((start) =>
+      this.documents.scan({
         TableName: this.tableName,
         FilterExpression: 'sk = :state',
         ExpressionAttributeValues: { ':state': SORT_KEYS.state },
-      },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
     );
-    for await (const page of pages) items.push(...(page.Items ?? []).map(toStored));
-    return items.sort((a, b) => formatKey(a.key).localeCompare(formatKey(b.key)));
+    return items.map(toStored).sort((a, b) => formatKey(a.key).localeCompare(formatKey(b.key)));
   }
 
   async findByRepository(repository: string): Promise<StoredRollout[]> {
-    const keys: string[] = [];
-    const pages = paginateQuery(
-      { client: this.documents },
-      {
+    const indexed = await allItems((start) =>
+      this.documents.query({
         TableName: this.tableName,
         IndexName: TABLE.repositoryIndex.name,
         KeyConditionExpression: 'triggerRepository = :repo',
         ExpressionAttributeValues: { ':repo': normaliseRepository(repository) },
-      },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
     );
-    for await (const page of pages) keys.push(...(page.Items ?? []).map((item) => item.pk as string));
-    const found = await Promise.all(keys.map((pk) => this.getByPartition(pk)));
+    const found = await Promise.all(indexed.map((item) => this.getByPartition(item.pk as string)));
     return found.filter((item): item is StoredRollout => item !== undefined);
   }
 
   /** Partition keys of the Rollouts due at `now`, earliest first: only they are read. */
   async due(now: number, limit = 500): Promise<RolloutKey[]> {
-    const { Items } = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: TABLE.dueIndex.name,
-        KeyConditionExpression: 'dueShard = :due AND dueAt <= :now',
-        ExpressionAttributeValues: { ':due': DUE_SHARD, ':now': now },
-        Limit: limit,
-      }),
-    );
-    return (Items ?? []).map((item) => parsePartition(item.pk as string));
+    const { items } = await this.documents.query({
+      TableName: this.tableName,
+      IndexName: TABLE.dueIndex.name,
+      KeyConditionExpression: 'dueShard = :due AND dueAt <= :now',
+      ExpressionAttributeValues: { ':due': DUE_SHARD, ':now': now },
+      Limit: limit,
+    });
+    return items.map((item) => parsePartition(item.pk as string));
   }
 
   /** Takes the Rollout for `owner` until `until`, unless another runner holds it; returns its state. */
@@ -262,24 +236,22 @@ export class RolloutStore implements RunnerStore {
     until: number,
   ): Promise<Result<StoredRollout, 'not-found' | 'leased-elsewhere'>> {
     try {
-      const { Attributes } = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.stateKey(key),
-          ...conditionalUpdate(
-            { set: { leaseOwner: owner, leaseUntil: until } },
-            {
-              expression:
-                'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
-              values: { ':owner': owner, ':now': now },
-            },
-          ),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const Attributes = await this.documents.update({
+        TableName: this.tableName,
+        Key: this.stateKey(key),
+        ...conditionalUpdate(
+          { set: { leaseOwner: owner, leaseUntil: until } },
+          {
+            expression:
+              'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner)',
+            values: { ':owner': owner, ':now': now },
+          },
+        ),
+        ReturnValues: 'ALL_NEW',
+      });
       return Attributes ? ok(toStored(Attributes)) : err('not-found');
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       // Only the losing path reads again, to tell a missing Rollout from a held one.
       return (await this.get(key)) ? err('leased-elsewhere') : err('not-found');
     }
@@ -288,34 +260,30 @@ export class RolloutStore implements RunnerStore {
   /** Extends the lease only while `owner` holds it: a runner that lost it must not write on. */
   async renewLease(key: RolloutKey, owner: string, until: number): Promise<boolean> {
     try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.stateKey(key),
-          ...conditionalUpdate(
-            { set: { leaseUntil: until } },
-            { expression: 'leaseOwner = :owner', values: { ':owner': owner } },
-          ),
-        }),
-      );
+      await this.documents.update({
+        TableName: this.tableName,
+        Key: this.stateKey(key),
+        ...conditionalUpdate(
+          { set: { leaseUntil: until } },
+          { expression: 'leaseOwner = :owner', values: { ':owner': owner } },
+        ),
+      });
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailed(error)) return false;
       throw error;
     }
   }
 
   async pendingCommands(key: RolloutKey, limit = 20): Promise<StoredCommand[]> {
-    const { Items } = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': this.partition(key), ':prefix': SORT_KEYS.commandPrefix },
-        ConsistentRead: true,
-        Limit: limit,
-      }),
-    );
-    return (Items ?? []).map((item) => ({
+    const { items } = await this.documents.query({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': this.partition(key), ':prefix': SORT_KEYS.commandPrefix },
+      ConsistentRead: true,
+      Limit: limit,
+    });
+    return items.map((item) => ({
       sortKey: item.sk as string,
       command: item.command as Command,
       source: item.source as string,
@@ -377,14 +345,14 @@ export class RolloutStore implements RunnerStore {
       });
     }
     try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.documents.transactWrite(items);
       return { ok: true, value: { accepted: 'queued' } };
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = error.CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed')
+      const codes = cancellationCodes(error);
+      if (!codes) throw error;
+      if (codes[0] === 'ConditionalCheckFailed')
         return { ok: false, error: `rollout ${formatKey(key)} not found` };
-      const seen = keys.find((_, index) => reasons[2 + index]?.Code === 'ConditionalCheckFailed');
+      const seen = keys.find((_, index) => codes[2 + index] === 'ConditionalCheckFailed');
       if (seen !== undefined)
         return { ok: true, value: { accepted: 'duplicate', reason: `already received (${seen})` } };
       throw error;
@@ -428,14 +396,10 @@ export class RolloutStore implements RunnerStore {
       ...history.map((entry, index) => this.historyItem(stored.key, entry, now, index)),
     ];
     try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.documents.transactWrite(items);
       return ok(undefined);
     } catch (caught) {
-      if (
-        caught instanceof TransactionCanceledException &&
-        caught.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-      )
-        return err('conflict');
+      if (cancellationCodes(caught)?.[0] === 'ConditionalCheckFailed') return err('conflict');
       throw caught;
     }
   }
@@ -472,30 +436,25 @@ export class RolloutStore implements RunnerStore {
     if (lastError.count === 1)
       items.push(this.historyItem(stored.key, { at, kind: 'error', message, runner: owner }, now));
     try {
-      await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.documents.transactWrite(items);
     } catch (error) {
       // The lease went to another runner: its pass decides what is recorded.
-      if (!(error instanceof TransactionCanceledException)) throw error;
+      if (!cancellationCodes(error)) throw error;
     }
   }
 
   async history(key: RolloutKey): Promise<HistoryEntry[]> {
-    const entries: HistoryEntry[] = [];
-    const pages = paginateQuery(
-      { client: this.documents },
-      {
+    const items = await allItems((start) =>
+      this.documents.query({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': this.partition(key), ':prefix': SORT_KEYS.historyPrefix },
-      },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
     );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, expiresAt: _expires, ...entry } = item;
-        entries.push(entry as HistoryEntry);
-      }
-    }
-    return entries;
+    return items.map(
+      ({ pk: _pk, sk: _sk, expiresAt: _expires, ...entry }) => entry as unknown as HistoryEntry,
+    );
   }
 
   private async getByPartition(pk: string): Promise<StoredRollout | undefined> {

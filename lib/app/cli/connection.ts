@@ -4,7 +4,7 @@
  * clients) is loaded when reached, so a command starts with the store client alone.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { dynamoDbClient, localDynamoDbClient } from '../../adapters/dynamodb/client.js';
+import { localDocuments } from '../../adapters/dynamodb/local-documents.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -88,21 +88,24 @@ export async function connect(
   const table = flags.table ?? env.ROLLOUTS_TABLE ?? fromStack?.table;
   if (table) {
     const endpoint = flags.endpoint ?? env.ROLLOUTS_DYNAMODB_ENDPOINT;
-    const client = dynamoDbClient(endpoint);
+    const [{ dynamoDbClient }, { sdkDocuments }] = await Promise.all([
+      import('../../adapters/dynamodb/client.js'),
+      import('../../adapters/dynamodb/sdk-documents.js'),
+    ]);
     const bus = env.ROLLOUTS_EVENT_BUS ?? fromStack?.bus;
     return {
-      store: new RolloutStore(client, table),
+      store: new RolloutStore(sdkDocuments(dynamoDbClient(endpoint)), table),
       ...(bus ? { nudge: await busNudge(bus) } : {}),
       ...(fromStack?.registry ? { registry: fromStack.registry } : {}),
     };
   }
   const dev = readDevState();
   if (dev) {
-    const client = localDynamoDbClient(dev.dynamodbEndpoint);
     const { ClusterConnections } = await import('../../adapters/kube/clusters.js');
     const { runnerUrl } = dev;
     return {
-      store: new RolloutStore(client, dev.tableName),
+      // DynamoDB Local over plain HTTP: the CLI answers without loading the AWS SDK.
+      store: new RolloutStore(localDocuments(dev.dynamodbEndpoint), dev.tableName),
       clusters: new ClusterConnections(dev.clusters),
       ...(runnerUrl ? { nudge: (key) => localNudge(runnerUrl, key) } : {}),
       registry: dev.clusters,
