@@ -210,4 +210,17 @@ describe('YAML documents', () => {
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.error[0]).toMatch(/^x\.yaml: document 2, line \d+:/);
   });
+  it('refuses an alias bomb with an error, not a crash', () => {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    expect(parseYamlDocuments(`kind: Rollout\n---\n${lines.join('\n')}\n`, 'bomb.yaml')).toEqual({
+      ok: false,
+      error: ['bomb.yaml: document 2: Excessive alias count indicates a resource exhaustion attack'],
+    });
+  });
 });
