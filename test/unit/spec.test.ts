@@ -175,6 +175,12 @@ describe('the Rollout spec', () => {
     ]);
   });
 
+  it('says what a field of the wrong type should be, and "is required" only for a missing one', () => {
+    expect(errorsFor((doc) => (doc.spec.strategy.canary.steps = { setWeight: 5 }))).toEqual([
+      'spec.strategy.canary.steps: expected array, received object',
+    ]);
+  });
+
   it('requires the workload for apply but not for preview', () => {
     const errors = errorsFor((doc) => delete doc.spec.workload);
     expect(errors).toEqual(['spec.workload: is required']);
