@@ -262,6 +262,26 @@ describe('preview --step errors', () => {
     });
   });
 
+  it('refuses a malformed VirtualService with the field path, what was expected and what was found', () => {
+    const vsFile = (spec: string) => ({
+      path: 'vs.yaml',
+      text: `apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata: {name: rollouts-demo-vsvc}\n${spec}`,
+    });
+    expect(preview(source(HR), [vsFile('spec: {http: {primary: {}}}\n')], { step: 3 }, 'yaml')).toEqual({
+      ok: false,
+      error: ['vs.yaml: VirtualService rollouts-demo-vsvc: spec.http: expected array, received object'],
+    });
+    const weight = vsFile(
+      "spec: {http: [{name: primary, route: [{destination: {host: stable-service}, weight: '80'}]}]}\n",
+    );
+    expect(preview(source(HR), [weight], { step: 3 }, 'yaml')).toEqual({
+      ok: false,
+      error: [
+        'vs.yaml: VirtualService rollouts-demo-vsvc: spec.http[0].route[0].weight: expected number, received string',
+      ],
+    });
+  });
+
   it('names the allowed range', () => {
     expect(preview(source(HR), [source(HR)], { step: 9 }, 'yaml')).toEqual({
       ok: false,
