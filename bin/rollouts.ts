@@ -18,6 +18,7 @@ Commands that read files only:
   lint -f rollout.yaml [-f analysistemplates.yaml ...] [--virtualservice vs.yaml ...] [--config cdk.json]
                                    --config: also check clusters and namespaces against its registry
   preview -f rollout.yaml --virtualservice vs.yaml [...] (--weight N | --step N) [-o yaml|json]
+                                   without --virtualservice, the VirtualServices are read from -f
   analyze -f template.yaml [...] [--arg NAME=VALUE ...]   each metric measured once, now, against its
                                            provider, with the phase it gives (nothing stored, no rollout moves)
 
@@ -102,7 +103,6 @@ async function runPreview(args: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
   });
   if (rollouts.length !== 1) throw new UsageError('preview takes exactly one -f rollout.yaml');
-  if (virtualServices.length === 0) throw new UsageError('--virtualservice vs.yaml is required');
   const weightText = values.weight as string | undefined;
   const stepText = values.step as string | undefined;
   if ((weightText === undefined) === (stepText === undefined))

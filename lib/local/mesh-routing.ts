@@ -1,12 +1,17 @@
 /**
  * How the mesh simulator's synthetic requests travel, as pure functions of a VirtualService, the
- * request and a random draw: the first HTTP route whose match applies (headers, uri), then one of
- * its destinations by weight; and how the serving image answers (the demo's `bad-*` images fail a
- * share of requests and answer slower, as argoproj/rollouts-demo's bad images are used to show).
+ * request and random draws: the first HTTP route whose match applies (method, uri, headers), then
+ * one of its destinations by weight, plus a shadow copy to the route's `mirror` for the
+ * `mirrorPercentage` share of requests (Istio's default: all); and how the serving image answers
+ * (the demo's `bad-*` images fail a share of requests and answer slower, as
+ * argoproj/rollouts-demo's bad images are used to show).
  */
+import { RE2JS } from 're2js';
 import type { Destination, Route, RouteDestination, VirtualService } from '../core/model/virtualservice.js';
 
 export interface SimulatedRequest {
+  /** Upper-case HTTP method; GET when absent. */
+  method?: string;
   path: string;
   /** Lower-case header names. */
   headers: Record<string, string>;
@@ -15,19 +20,34 @@ export interface SimulatedRequest {
 export interface Routed {
   route?: string;
   destination: Destination;
+  /** Where a shadow copy of the request goes (its answer is dropped), when the route mirrors this one. */
+  mirror?: Destination;
 }
 
 type StringMatch = { exact?: string; prefix?: string; regex?: string };
 
-/** The destination of one request, or undefined when no route matches (Istio answers 404). */
+/**
+ * The destination of one request, or undefined when no route matches (Istio answers 404).
+ * `draw` picks the destination by weight, `mirrorDraw` whether the request is mirrored; both in [0, 1).
+ */
 export function routeRequest(
   vs: VirtualService,
   request: SimulatedRequest,
   draw: number,
+  mirrorDraw = 0,
 ): Routed | undefined {
   const route = (vs.spec.http ?? []).find((candidate) => routeMatches(candidate, request));
   const destination = route && pickDestination(route.route ?? [], draw);
-  return destination ? { route: route.name, destination } : undefined;
+  if (!destination) return undefined;
+  const mirror = route.mirror as Destination | undefined;
+  const mirrored = mirror && mirrorDraw * 100 < mirrorShare(route);
+  return { route: route.name, destination, ...(mirrored ? { mirror } : {}) };
+}
+
+/** The percentage of a route's requests Istio mirrors: `mirrorPercentage.value`, all when absent. */
+function mirrorShare(route: Route): number {
+  const value = (route.mirrorPercentage as { value?: unknown } | undefined)?.value;
+  return typeof value === 'number' ? value : 100;
 }
 
 /** Istio: no match list matches everything; otherwise any one match, all of whose conditions hold. */
@@ -36,6 +56,7 @@ export function routeMatches(route: Route, request: SimulatedRequest): boolean {
     headers?: Record<string, StringMatch>;
     withoutHeaders?: Record<string, StringMatch>;
     uri?: StringMatch;
+    method?: StringMatch;
   }[];
   if (matches.length === 0) return true;
   return matches.some(
@@ -46,15 +67,32 @@ export function routeMatches(route: Route, request: SimulatedRequest): boolean {
       Object.entries(match.withoutHeaders ?? {}).every(
         ([name, want]) => !stringMatches(want, request.headers[name.toLowerCase()]),
       ) &&
-      (match.uri === undefined || stringMatches(match.uri, request.path)),
+      (match.uri === undefined || stringMatches(match.uri, request.path)) &&
+      (match.method === undefined || stringMatches(match.method, request.method ?? 'GET')),
   );
+}
+
+const compiled = new Map<string, RE2JS>();
+
+/** Envoy matches Istio's regex with RE2, against the whole value. */
+function fullMatch(regex: string, value: string): boolean {
+  let pattern = compiled.get(regex);
+  if (!pattern) {
+    try {
+      pattern = RE2JS.compile(regex);
+    } catch {
+      return false; // Istio refuses such a VirtualService; the simulator routes nothing through the match.
+    }
+    compiled.set(regex, pattern);
+  }
+  return pattern.matches(value);
 }
 
 function stringMatches(want: StringMatch, value: string | undefined): boolean {
   if (value === undefined) return false;
   if (want.exact !== undefined) return value === want.exact;
   if (want.prefix !== undefined) return value.startsWith(want.prefix);
-  if (want.regex !== undefined) return new RegExp(`^(?:${want.regex})$`).test(value);
+  if (want.regex !== undefined) return fullMatch(want.regex, value);
   return true; // An empty match ({}) asks only that the header be present.
 }
 

@@ -1,15 +1,16 @@
 /**
  * The mesh simulator for local mode and the demo: a steady loop of synthetic requests through the
- * real VirtualServices in the sandbox API server, split by their current weights (and header
- * matches), answered as the serving Deployment's image would, and counted in Istio's standard
- * metrics (`istio_requests_total`, `istio_request_duration_milliseconds`) with Istio's labels on
- * a loopback /metrics that the local Prometheus scrapes. AnalysisTemplates written for a real
- * Istio mesh therefore run unchanged against it.
+ * real VirtualServices in the sandbox API server, split by their current weights (and header,
+ * method and uri matches; a mirror route's share also reaches its mirror as a shadow copy),
+ * answered as the serving Deployment's image would, and counted in Istio's standard metrics
+ * (`istio_requests_total`, `istio_request_duration_milliseconds`) with Istio's labels on a
+ * loopback /metrics that the local Prometheus scrapes. AnalysisTemplates written for a real Istio
+ * mesh therefore run unchanged against it.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { VirtualService } from '../core/model/virtualservice.js';
+import type { Destination, VirtualService } from '../core/model/virtualservice.js';
 import type { KubeHttp } from '../adapters/kube/http.js';
 import { DEPLOYMENTS, resourcePath, VIRTUAL_SERVICES } from '../adapters/kube/resources.js';
 import { answer, routeRequest, type SimulatedRequest } from './mesh-routing.js';
@@ -112,6 +113,37 @@ export async function startMesh(options: MeshOptions): Promise<MeshSimulator> {
   let carry = 0;
   const perTick = ((options.requestsPerSecond ?? 20) * TICK_MS) / 1000;
   const source = options.sourceWorkload ?? 'istio-ingressgateway';
+  const namespace = options.namespace;
+  /** One request to `destination` (undefined: no route matched) as the given reporters count it. */
+  const send = (destination: Destination | undefined, reporters: readonly ('source' | 'destination')[]) => {
+    const service = destination?.host?.split('.')[0];
+    const backend = service ? backends.get(service) : undefined;
+    const reply = destination
+      ? answer(backend?.image, backend?.ready ?? false, [random(), random()], options.badErrorRate ?? 0.5)
+      : { code: 404, durationMs: 0 };
+    for (const reporter of reporters) {
+      const labels = {
+        reporter,
+        source_workload: source,
+        source_workload_namespace: 'istio-system',
+        source_app: source,
+        source_canonical_service: source,
+        destination_workload: backend?.workload ?? 'unknown',
+        destination_workload_namespace: backend ? namespace : 'unknown',
+        destination_app: backend?.app ?? 'unknown',
+        destination_canonical_service: backend?.app ?? 'unknown',
+        destination_service: service ? `${service}.${namespace}.svc.cluster.local` : 'unknown',
+        destination_service_name: service ?? 'unknown',
+        destination_service_namespace: service ? namespace : 'unknown',
+        request_protocol: 'http',
+        response_code: String(reply.code),
+        response_flags: reply.code === 503 ? 'UH' : reply.code === 404 ? 'NR' : '-',
+        connection_security_policy: reporter === 'destination' ? 'mutual_tls' : 'unknown',
+      };
+      requestsTotal.inc(labels);
+      duration.observe(labels, reply.durationMs);
+    }
+  };
   const simulate = () => {
     carry += perTick;
     const n = Math.floor(carry);
@@ -119,36 +151,11 @@ export async function startMesh(options: MeshOptions): Promise<MeshSimulator> {
     for (const vs of virtualServices)
       for (let i = 0; i < n; i++) {
         const request = syntheticRequest(options.testHeader, random());
-        const routed = routeRequest(vs, request, random());
-        const host = routed?.destination.host;
-        const service = host?.split('.')[0];
-        const backend = service ? backends.get(service) : undefined;
-        const reply = routed
-          ? answer(backend?.image, backend?.ready ?? false, [random(), random()], options.badErrorRate ?? 0.5)
-          : { code: 404, durationMs: 0 };
-        const namespace = options.namespace;
-        for (const reporter of ['source', 'destination'] as const) {
-          const labels = {
-            reporter,
-            source_workload: source,
-            source_workload_namespace: 'istio-system',
-            source_app: source,
-            source_canonical_service: source,
-            destination_workload: backend?.workload ?? 'unknown',
-            destination_workload_namespace: backend ? namespace : 'unknown',
-            destination_app: backend?.app ?? 'unknown',
-            destination_canonical_service: backend?.app ?? 'unknown',
-            destination_service: service ? `${service}.${namespace}.svc.cluster.local` : 'unknown',
-            destination_service_name: service ?? 'unknown',
-            destination_service_namespace: service ? namespace : 'unknown',
-            request_protocol: 'http',
-            response_code: String(reply.code),
-            response_flags: reply.code === 503 ? 'UH' : reply.code === 404 ? 'NR' : '-',
-            connection_security_policy: reporter === 'destination' ? 'mutual_tls' : 'unknown',
-          };
-          requestsTotal.inc(labels);
-          duration.observe(labels, reply.durationMs);
-        }
+        const routed = routeRequest(vs, request, random(), random());
+        send(routed?.destination, ['source', 'destination']);
+        // A mirrored (shadow) copy is seen only by the mirror's own sidecar: Istio's gateway reports
+        // the request it answers, so analyses on reporter="source" never count the shadow traffic.
+        if (routed?.mirror) send(routed.mirror, ['destination']);
         count++;
       }
   };

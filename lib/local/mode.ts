@@ -188,6 +188,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
 export const DEMO_TEMPLATES_DIR = join(REPO_ROOT, 'examples/istio-demo/analysis');
 export const DEMO_VIRTUAL_SERVICES = ['rollouts-demo-vsvc1', 'rollouts-demo-vsvc2'];
+/** A tenth of local mode's synthetic requests carry this header, so a header route has traffic to show. */
+export const DEMO_TEST_HEADER = { name: 'x-canary', value: 'yes', share: 0.1 };
 
 /** examples/istio-demo/analysis's AnalysisTemplates, stored as `rollouts apply` stores them. */
 async function applyDemoTemplates(store: RolloutStore): Promise<void> {
@@ -216,6 +218,7 @@ async function startSandboxMetrics(
       kube: new KubeHttp(cluster.admin()),
       namespace: 'default',
       virtualServices: DEMO_VIRTUAL_SERVICES,
+      testHeader: DEMO_TEST_HEADER,
       logFile: join(STATE_DIR, 'prometheus.log'),
       onError: (error) => {
         if (!reported) progress(`mesh simulator: ${error.message} (it goes on with what it last read)`);

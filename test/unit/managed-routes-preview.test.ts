@@ -141,7 +141,147 @@ describe("Argo's documented examples", () => {
   });
 });
 
+describe('preview --step with several VirtualServices', () => {
+  const vsText = (name: string, port: number) => `
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: ${name}}
+spec:
+  hosts: [${name}.local]
+  http:
+  - name: primary
+    route:
+    - {destination: {host: stable-service, port: {number: ${port}}}, weight: 100}
+    - {destination: {host: canary-service, port: {number: ${port}}}, weight: 0}
+`;
+  const rollout = {
+    path: 'rollout.yaml',
+    text: `
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: two}
+spec:
+  strategy:
+    canary:
+      canaryService: canary-service
+      stableService: stable-service
+      trafficRouting:
+        managedRoutes: [{name: h}, {name: m}]
+        istio:
+          virtualServices:
+          - {name: vs-b, routes: [primary]}
+          - {name: vs-a, routes: [primary]}
+      steps:
+      - setHeaderRoute: {name: h, match: [{headerName: x-canary, headerValue: {exact: 'yes'}}]}
+      - setWeight: 10
+      - setMirrorRoute: {name: m, percentage: 25, match: [{path: {prefix: /api}}]}
+`,
+  };
+  const expected = (name: string, port: number) => ({
+    name,
+    http: [
+      {
+        name: 'h',
+        match: [{ headers: { 'x-canary': { exact: 'yes' } } }],
+        route: [{ destination: { host: 'canary-service', port: { number: port } }, weight: 100 }],
+      },
+      {
+        name: 'm',
+        match: [{ uri: { prefix: '/api' } }],
+        mirror: { host: 'canary-service', port: { number: port } },
+        mirrorPercentage: { value: 25 },
+        route: [
+          { destination: { host: 'stable-service', port: { number: port } }, weight: 90 },
+          { destination: { host: 'canary-service', port: { number: port } }, weight: 10 },
+        ],
+      },
+      {
+        name: 'primary',
+        route: [
+          { destination: { host: 'stable-service', port: { number: port } }, weight: 90 },
+          { destination: { host: 'canary-service', port: { number: port } }, weight: 10 },
+        ],
+      },
+    ],
+  });
+  const shape = (text: string, format: 'yaml' | 'json') =>
+    (format === 'json' ? JSON.parse(text) : parseAllDocuments(text).map((doc) => doc.toJS())).map(
+      (vs: VirtualService) => ({ name: vs.metadata.name, http: vs.spec.http }),
+    );
+
+  it('writes each VirtualService the Rollout names, in its order, from separate files or one multi-document file', () => {
+    const separate = [
+      { path: 'a.yaml', text: vsText('vs-a', 8080) },
+      { path: 'b.yaml', text: vsText('vs-b', 80) },
+    ];
+    const together = [{ path: 'ab.yaml', text: `${vsText('vs-a', 8080)}---${vsText('vs-b', 80)}` }];
+    for (const files of [separate, together])
+      for (const format of ['yaml', 'json'] as const) {
+        const result = preview(rollout, files, { step: 3 }, format);
+        if (!result.ok) throw new Error(result.error.join('\n'));
+        expect(shape(result.value, format)).toEqual([expected('vs-b', 80), expected('vs-a', 8080)]);
+      }
+  });
+
+  it('names a VirtualService missing from the files, and one defined twice differently, with what the files hold', () => {
+    expect(preview(rollout, [{ path: 'a.yaml', text: vsText('vs-a', 80) }], { step: 1 }, 'yaml')).toEqual({
+      ok: false,
+      error: [
+        "rollout.yaml: Rollout default/two: VirtualService default/vs-b (referenced as 'vs-b') is not in the --virtualservice files; they hold default/vs-a",
+      ],
+    });
+    const twice = [
+      { path: 'a.yaml', text: `${vsText('vs-a', 80)}---${vsText('vs-b', 80)}` },
+      { path: 'b.yaml', text: vsText('vs-b', 8080) },
+    ];
+    expect(preview(rollout, twice, { step: 1 }, 'yaml')).toEqual({
+      ok: false,
+      error: [
+        'rollout.yaml: Rollout default/two: VirtualService default/vs-b is defined 2 times, differently, in the --virtualservice files',
+      ],
+    });
+    const same = [{ path: 'a.yaml', text: `${vsText('vs-a', 80)}---${vsText('vs-b', 80)}` }];
+    expect(preview(rollout, [...same, ...same], { step: 1 }, 'yaml').ok).toBe(true);
+  });
+});
+
 describe('preview --step errors', () => {
+  it('reads the VirtualServices from the Rollout file when no --virtualservice file is given, and says so when it holds none', () => {
+    expect(preview(source(HR), [], { step: 3 }, 'yaml')).toEqual(
+      preview(source(HR), [source(HR)], { step: 3 }, 'yaml'),
+    );
+    const rolloutOnly = {
+      path: 'rollout.yaml',
+      text: 'apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec: {strategy: {canary: {canaryService: c, stableService: s, trafficRouting: {istio: {virtualService: {name: v}}}, steps: [{setWeight: 5}]}}}\n',
+    };
+    expect(preview(rolloutOnly, [], { step: 1 }, 'yaml')).toEqual({
+      ok: false,
+      error: [
+        'rollout.yaml: no VirtualService in this file; give the VirtualServices with --virtualservice vs.yaml',
+      ],
+    });
+  });
+
+  it('refuses a malformed VirtualService with the field path, what was expected and what was found', () => {
+    const vsFile = (spec: string) => ({
+      path: 'vs.yaml',
+      text: `apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata: {name: rollouts-demo-vsvc}\n${spec}`,
+    });
+    expect(preview(source(HR), [vsFile('spec: {http: {primary: {}}}\n')], { step: 3 }, 'yaml')).toEqual({
+      ok: false,
+      error: ['vs.yaml: VirtualService rollouts-demo-vsvc: spec.http: expected array, received object'],
+    });
+    const weight = vsFile(
+      "spec: {http: [{name: primary, route: [{destination: {host: stable-service}, weight: '80'}]}]}\n",
+    );
+    expect(preview(source(HR), [weight], { step: 3 }, 'yaml')).toEqual({
+      ok: false,
+      error: [
+        'vs.yaml: VirtualService rollouts-demo-vsvc: spec.http[0].route[0].weight: expected number, received string',
+      ],
+    });
+  });
+
   it('names the allowed range', () => {
     expect(preview(source(HR), [source(HR)], { step: 9 }, 'yaml')).toEqual({
       ok: false,
@@ -159,6 +299,10 @@ describe('preview --step errors', () => {
       2,
       'rollouts preview: give exactly one of --weight N and --step N\n',
     ]);
+    const alone = spawnSync(process.execPath, ['bin/rollouts.js', 'preview', '-f', HR, '--step', '2'], {
+      encoding: 'utf8',
+    });
+    expect([alone.status, alone.stderr]).toEqual([0, '']);
     const json = run('--step', '2', '-o', 'json');
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)[0].spec.http.map((r: Route) => r.name)).toEqual([

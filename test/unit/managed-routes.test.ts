@@ -192,6 +192,21 @@ describe('mirror routes (Argo TestHttpReconcileMirrorRoute, Order, SingleRouteNo
     expect(apply(s, two, 0, [])).toEqual(vsOf(REGULAR));
   });
 
+  it('copies the weighted route as it was read, then moves its weights: a weight taken to 0 in the same pass stays written as 0 (Argo runs SetMirrorRoute before SetWeight)', () => {
+    const s = spec(['primary'], ['test-mirror-1']);
+    const at20 = apply(s, vsOf(REGULAR), 20, []);
+    const vs = apply(s, at20, 0, [mirror('test-mirror-1')]);
+    expect(vs.spec.http?.[0]?.route).toEqual([
+      { destination: { host: 'stable' }, weight: 100 },
+      { destination: { host: 'canary' }, weight: 0 },
+    ]);
+    // The mirror route a pass at an unchanged weight 0 writes leaves the 0 out instead.
+    expect(apply(s, apply(s, at20, 0, []), 0, [mirror('test-mirror-1')]).spec.http?.[0]?.route).toEqual([
+      { destination: { host: 'stable' }, weight: 100 },
+      { destination: { host: 'canary' } },
+    ]);
+  });
+
   it('orders by managedRoutes, not by when a step ran, and mirror weights follow later weight changes', () => {
     const s = spec(['primary', 'secondary'], ['test-mirror-2', 'test-mirror-3', 'test-mirror-1']);
     let vs = vsOf(REGULAR);
@@ -548,6 +563,20 @@ describe('spec errors, each with its field path', () => {
         ];
       }),
     ).toEqual([]);
+  });
+
+  it('reads a match or percentage set to null as left out, as Kubernetes does: the step removes its route', () => {
+    const document = structuredClone(demoRolloutDocument()) as any;
+    document.spec.strategy.canary.trafficRouting.managedRoutes = [{ name: 'h' }, { name: 'm' }];
+    document.spec.strategy.canary.steps = [
+      { setHeaderRoute: { name: 'h', match: null } },
+      { setMirrorRoute: { name: 'm', percentage: null, match: null } },
+    ];
+    const parsed = parseRollout(document);
+    expect(parsed.ok && parsed.value.canary.steps).toEqual([
+      { setHeaderRoute: { name: 'h' } },
+      { setMirrorRoute: { name: 'm' } },
+    ]);
   });
 
   it('names a step route that managedRoutes does not declare', () => {

@@ -85,6 +85,66 @@ describe('the mesh simulator splits requests by the VirtualService', () => {
   });
 });
 
+describe('header and mirror routes as the Rollout writes them, in the mesh simulator', () => {
+  const primary = {
+    name: 'primary',
+    route: [
+      { destination: stable, weight: 100 },
+      { destination: canary, weight: 0 },
+    ],
+  };
+  const mirrorRoute = (percentage?: number) => ({
+    name: 'mirror',
+    match: [{ method: { exact: 'GET' }, uri: { prefix: '/api' } }],
+    route: primary.route,
+    mirror: canary,
+    ...(percentage === undefined ? {} : { mirrorPercentage: { value: percentage } }),
+  });
+  const draws = Array.from({ length: 100 }, (_, i) => i / 100);
+
+  it('at weight 0, sends a request with the header to the canary and the rest to stable', () => {
+    const service = vs([
+      {
+        name: 'header',
+        match: [
+          { headers: { 'x-canary': { exact: 'yes' } } },
+          { headers: { 'user-agent': { regex: 'Firefox.*' } } },
+        ],
+        route: [{ destination: canary, weight: 100 }],
+      },
+      primary,
+    ]);
+    expect(routeRequest(service, request({ 'x-canary': 'yes' }), 0.99)?.destination).toBe(canary);
+    expect(routeRequest(service, request({ 'user-agent': 'Firefox/128' }), 0.99)?.destination).toBe(canary);
+    expect(routeRequest(service, request({ 'user-agent': 'xFirefox' }), 0.99)?.destination).toBe(stable);
+    expect(routeRequest(service, request(), 0.99)?.destination).toBe(stable);
+  });
+
+  it('mirrors the mirrorPercentage share of matching requests to the canary, serving them by the weights', () => {
+    const service = vs([mirrorRoute(25), primary]);
+    const get = { method: 'GET', path: '/api/x', headers: {} };
+    const routed = draws.map((draw) => routeRequest(service, get, 0.5, draw));
+    expect(routed.every((one) => one?.route === 'mirror' && one.destination === stable)).toBe(true);
+    expect(routed.filter((one) => one?.mirror === canary)).toHaveLength(25);
+  });
+
+  it('mirrors every matching request without mirrorPercentage, none at 0, and only requests that match (method, uri)', () => {
+    const all = vs([mirrorRoute(), primary]);
+    expect(
+      draws.every((draw) => routeRequest(all, { method: 'GET', path: '/api', headers: {} }, 0, draw)?.mirror),
+    ).toBe(true);
+    const none = vs([mirrorRoute(0), primary]);
+    expect(
+      draws.some((draw) => routeRequest(none, { method: 'GET', path: '/api', headers: {} }, 0, draw)?.mirror),
+    ).toBe(false);
+    expect(routeRequest(all, { method: 'POST', path: '/api', headers: {} }, 0, 0)).toEqual({
+      route: 'primary',
+      destination: stable,
+    });
+    expect(routeRequest(all, { path: '/color', headers: {} }, 0, 0)?.mirror).toBeUndefined();
+  });
+});
+
 describe('the serving image answers as the demo images do', () => {
   it('recognises bad-* demo images only by their tag', () => {
     expect(isBadImage('argoproj/rollouts-demo:bad-red')).toBe(true);

@@ -175,6 +175,12 @@ describe('the Rollout spec', () => {
     ]);
   });
 
+  it('says what a field of the wrong type should be, and "is required" only for a missing one', () => {
+    expect(errorsFor((doc) => (doc.spec.strategy.canary.steps = { setWeight: 5 }))).toEqual([
+      'spec.strategy.canary.steps: expected array, received object',
+    ]);
+  });
+
   it('requires the workload for apply but not for preview', () => {
     const errors = errorsFor((doc) => delete doc.spec.workload);
     expect(errors).toEqual(['spec.workload: is required']);
@@ -209,5 +215,18 @@ describe('YAML documents', () => {
     const parsed = parseYamlDocuments('a: 1\n---\nb: [1, 2\n', 'x.yaml');
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.error[0]).toMatch(/^x\.yaml: document 2, line \d+:/);
+  });
+  it('refuses an alias bomb with an error, not a crash', () => {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    expect(parseYamlDocuments(`kind: Rollout\n---\n${lines.join('\n')}\n`, 'bomb.yaml')).toEqual({
+      ok: false,
+      error: ['bomb.yaml: document 2: Excessive alias count indicates a resource exhaustion attack'],
+    });
   });
 });

@@ -215,6 +215,18 @@ describe('HTTP routes', () => {
     expect(applyPatch(service, result.value[0]!.patch)).toEqual(result.value[0]!.result);
   });
 
+  it('leaves a weight that is left out alone when the weight wanted is 0, as Argo does', () => {
+    const service = vs('vs', { http: [{ route: route([STABLE, 100], [CANARY, undefined]) }] });
+    const result = plan(single(), [service], 0);
+    expect(result.ok && [result.value[0]?.changed, result.value[0]?.patch]).toEqual([false, []]);
+    const back = plan(
+      single(),
+      [vs('vs', { http: [{ route: route([STABLE, undefined], [CANARY, 100]) }] })],
+      100,
+    );
+    expect(back.ok && back.value[0]?.patch).toEqual([]);
+  });
+
   it('leaves a zero-weight third destination alone and rejects a weighted one', () => {
     const ok = plan(
       single(),

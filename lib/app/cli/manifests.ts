@@ -10,7 +10,7 @@ import {
 } from '../../core/model/rollout.js';
 import { isFleetDocument, parseFleet } from '../../core/model/fleet-spec.js';
 import { isAnalysisTemplateKind } from '../../core/analysis/template.js';
-import { isVirtualService, type VirtualService } from '../../core/model/virtualservice.js';
+import { parseVirtualService, type VirtualService } from '../../core/model/virtualservice.js';
 import { kindOf, parseYamlDocuments } from '../../core/model/yaml.js';
 
 export interface SourceFile {
@@ -60,9 +60,16 @@ export function loadManifests(
       errors.push(...parsed.error);
       continue;
     }
-    const found = parsed.value.filter(isVirtualService);
+    const found = parsed.value.filter((document) => kindOf(document) === 'VirtualService');
     if (found.length === 0) errors.push(`${file.path}: no VirtualService in this file`);
-    virtualServices.push(...found);
+    found.forEach((document, index) => {
+      const vs = parseVirtualService(document);
+      if (vs.ok) virtualServices.push(vs.value);
+      else
+        errors.push(
+          ...vs.error.map((error) => `${file.path}: ${virtualServiceLabel(document, index)}: ${error}`),
+        );
+    });
   }
   if (rolloutFiles.length > 0 && rollouts.length + analysisTemplates.length === 0 && errors.length === 0) {
     const wanted = options.templates
@@ -90,6 +97,14 @@ export function parseForLint(document: unknown): ParseResult<TrafficSpec | Rollo
     return fleet.ok ? { ok: true, value: fleet.value.template } : { ok: false, error: fleet.error };
   }
   return isArgoManifest(document) ? parseTrafficSpec(document) : parseRollout(document);
+}
+
+/** `VirtualService ns/name`, or its position among the file's VirtualServices when it has no usable name. */
+function virtualServiceLabel(document: unknown, index: number): string {
+  const metadata = (document as { metadata?: { name?: unknown; namespace?: unknown } }).metadata;
+  if (typeof metadata?.name !== 'string') return `VirtualService #${index + 1}`;
+  const namespace = typeof metadata.namespace === 'string' ? `${metadata.namespace}/` : '';
+  return `VirtualService ${namespace}${metadata.name}`;
 }
 
 export function rolloutLabel(document: unknown): string {

@@ -9,6 +9,7 @@ import { planTraffic } from '../../core/istio/traffic.js';
 import { findVirtualService, formatPlanError, plan, type PlanError } from '../../core/istio/weights.js';
 import { parseTrafficSpec, type TrafficSpec } from '../../core/model/rollout.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
+import { formatRef } from '../../core/model/references.js';
 import { loadManifests, rolloutLabel, type SourceFile } from './manifests.js';
 
 export type OutputFormat = 'yaml' | 'json';
@@ -22,8 +23,18 @@ export function preview(
   at: PreviewPoint,
   format: OutputFormat,
 ): PreviewResult {
-  const loaded = loadManifests([rolloutFile], virtualServiceFiles);
-  if (!loaded.ok) return loaded;
+  // Without VirtualService files, they come from the Rollout's file (Argo's manifests hold both).
+  const fromRolloutFile = virtualServiceFiles.length === 0;
+  const loaded = loadManifests([rolloutFile], fromRolloutFile ? [rolloutFile] : virtualServiceFiles);
+  if (!loaded.ok) {
+    const hint = fromRolloutFile ? '; give the VirtualServices with --virtualservice vs.yaml' : '';
+    return {
+      ok: false,
+      error: loaded.error.map((error) =>
+        error === `${rolloutFile.path}: no VirtualService in this file` ? `${error}${hint}` : error,
+      ),
+    };
+  }
   if (loaded.value.rollouts.length > 1) {
     return {
       ok: false,
@@ -34,6 +45,8 @@ export function preview(
   const label = `${rolloutFile.path}: ${rolloutLabel(document)}`;
   const spec = parseTrafficSpec(document);
   if (!spec.ok) return { ok: false, error: spec.error.map((error) => `${label}: ${error}`) };
+  const missing = unmatchedReferences(spec.value, loaded.value.virtualServices);
+  if (missing.length) return { ok: false, error: missing.map((error) => `${label}: ${error}`) };
   const planned =
     'step' in at
       ? afterSteps(spec.value, loaded.value.virtualServices, at.step)
@@ -43,6 +56,30 @@ export function preview(
 }
 
 type Planned = Result<VirtualService[], string[]>;
+
+/**
+ * Each VirtualService the Rollout names must be in the --virtualservice files exactly once (the same
+ * object twice, e.g. one file given twice, is fine): say which is missing or defined twice, and what
+ * the files hold.
+ */
+function unmatchedReferences(spec: TrafficSpec, virtualServices: VirtualService[]): string[] {
+  const key = (vs: VirtualService) => `${vs.metadata.namespace ?? spec.namespace}/${vs.metadata.name}`;
+  const found = [...new Set(virtualServices.map(key))];
+  return spec.canary.virtualServices.flatMap((ref) => {
+    const name = formatRef(ref);
+    const copies = virtualServices.filter((vs) => key(vs) === name);
+    if (copies.length === 0)
+      return [
+        `VirtualService ${name} (referenced as '${ref.reference}') is not in the --virtualservice files; they hold ${found.length ? found.join(', ') : 'none'}`,
+      ];
+    const distinct = new Set(copies.map((vs) => JSON.stringify(vs)));
+    return distinct.size > 1
+      ? [
+          `VirtualService ${name} is defined ${distinct.size} times, differently, in the --virtualservice files`,
+        ]
+      : [];
+  });
+}
 
 function atWeight(spec: TrafficSpec, virtualServices: VirtualService[], weight: number): Planned {
   const planned = plan(spec, virtualServices, weight);

@@ -128,12 +128,16 @@ function portOf(port: NonNullable<Destination['port']>): { number?: number } {
 /**
  * Plans one VirtualService. `desired` lists the routes that should exist (their steps have a
  * match), in any order; every other route named in managedRoutes is removed. `vs` is not changed.
+ * `read`, when the weights were planned first, is the VirtualService as read: as in Argo, where
+ * SetMirrorRoute runs before SetWeight, a new mirror route copies the weighted route as it was and
+ * its weights then follow the new ones (so a weight the pass takes to 0 stays written as 0).
  */
 export function planManagedRoutes(
   spec: TrafficSpec,
   ref: VirtualServiceRef,
   vs: VirtualService,
   desired: readonly RouteStep[],
+  read: VirtualService = vs,
 ): ManagedRoutesPlan {
   const result = structuredClone(vs);
   const patch: JsonPatchOperation[] = [];
@@ -141,10 +145,12 @@ export function planManagedRoutes(
   const weighted = weightedHttpRoute(spec, ref, result);
   const http = result.spec.http;
   if (managed.length === 0 || !weighted || !http) return { patch, result };
+  const copied = weightedHttpRoute(spec, ref, read);
+  const source = copied && sameApartFromWeights(copied, weighted) ? copied : weighted;
 
   const wanted = new Map<string, Route>();
   for (const step of desired) {
-    const rendered = renderRoute(spec, step, weighted);
+    const rendered = withWeightsOf(renderRoute(spec, step, source), weighted);
     if (managed.includes(rendered.name as string)) wanted.set(rendered.name as string, rendered);
   }
   const order = managed.filter((name) => wanted.has(name));
@@ -208,6 +214,16 @@ function followWeights(index: number, route: Route, target: Route): JsonPatchOpe
     entry.weight = weight;
   });
   return ops;
+}
+
+/** A copied mirror route with the weights of the weighted route as planned, each set only where it differs. */
+function withWeightsOf(route: Route, weighted: Route): Route {
+  if (route.mirror === undefined) return route;
+  const destinations = (route.route ?? []).map((entry, position) => {
+    const weight = weighted.route?.[position]?.weight ?? 0;
+    return (entry.weight ?? 0) === weight ? entry : { ...entry, weight };
+  });
+  return { ...route, route: destinations };
 }
 
 function sameApartFromWeights(route: Route, target: Route): boolean {

@@ -22,7 +22,7 @@ export function planTraffic(
 ): Result<VirtualServicePlan, PlanError[]> {
   const weighted = planOne(spec, ref, vs, weight);
   if (!weighted.ok || routes === undefined) return weighted;
-  const managed = planManagedRoutes(spec, ref, weighted.value.result, routes);
+  const managed = planManagedRoutes(spec, ref, weighted.value.result, routes, vs ?? weighted.value.result);
   const patch = [...weighted.value.patch, ...managed.patch];
   return {
     ok: true,

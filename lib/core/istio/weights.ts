@@ -123,7 +123,8 @@ export function planOne(
     for (const role of ['stable', 'canary'] as const) {
       const position = managed[role];
       const entry = destinations[position] as RouteDestination;
-      if (entry.weight === desired[role]) continue;
+      // As in Argo, a weight left out is 0: it is written only when it must change.
+      if ((entry.weight ?? 0) === desired[role]) continue;
       const path = `/spec/${managed.section}/${managed.index}/route/${position}`;
       patch.push({ op: 'test', path: `${path}/destination`, value: entry.destination });
       // The weight we read, too: a writer that changed it since (another runner) makes this a 422.

@@ -14,8 +14,14 @@ export function formatIssueList(error: z.ZodError): string[] {
   });
 }
 
+/**
+ * A missing field reads "is required"; a field of the wrong type says what was expected and found.
+ * (zod leaves `issue.input` out unless asked, so the message, not the input, tells them apart.)
+ */
 export function issueMessage(issue: z.core.$ZodIssue): string {
-  return issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  if (issue.code !== 'invalid_type') return issue.message;
+  if (/received undefined$/.test(issue.message)) return 'is required';
+  return issue.message.replace(/^Invalid input: /, '');
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {

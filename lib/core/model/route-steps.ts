@@ -52,8 +52,13 @@ const stringMatchSchema = z
   });
 
 const routeName = z.string().trim().min(1, 'must not be empty');
+/** As in Kubernetes, a field set to null is a field left out (`match:` with nothing removes the route). */
+const nullAsAbsent = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === null ? undefined : value), schema);
 const matchList = <T extends z.ZodType>(entry: T) =>
-  z.array(entry).min(1, 'must list at least one match; omit match to remove the route').optional();
+  nullAsAbsent(
+    z.array(entry).min(1, 'must list at least one match; omit match to remove the route').optional(),
+  );
 
 export const setHeaderRouteSchema = z.strictObject({
   name: routeName,
@@ -67,7 +72,7 @@ export const setHeaderRouteSchema = z.strictObject({
 
 export const setMirrorRouteSchema = z.strictObject({
   name: routeName,
-  percentage: z.number().int().min(0).max(100).optional(),
+  percentage: nullAsAbsent(z.number().int().min(0).max(100).optional()),
   match: matchList(
     z.strictObject({
       method: stringMatchSchema.optional(),

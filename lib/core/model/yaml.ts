@@ -14,7 +14,15 @@ export function parseYamlDocuments(text: string, source: string): DocumentsResul
         `${source}: document ${index + 1}${line ? `, line ${line}` : ''}: ${error.message.split('\n')[0]}`,
       );
     }
-    const value: unknown = document.toJS();
+    if (document.errors.length) return;
+    let value: unknown;
+    try {
+      // Throws on an alias bomb (the yaml package's resource-exhaustion guard) and the like.
+      value = document.toJS();
+    } catch (error) {
+      errors.push(`${source}: document ${index + 1}: ${(error as Error).message}`);
+      return;
+    }
     if (value !== null && value !== undefined) documents.push(value);
   });
   return errors.length ? { ok: false, error: errors } : { ok: true, value: documents };
