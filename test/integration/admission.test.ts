@@ -305,6 +305,56 @@ describe('managed routes: only those the VirtualService owner names, only to its
   });
 });
 
+describe('managed routes on a VirtualService that names its hosts in full', () => {
+  const fqdn = (service: string, namespace = served) => `${service}.${namespace}.svc.cluster.local`;
+  const headerRoute = (host: string) => ({
+    name: 'header-route',
+    match: [{ headers: { 'x-canary': { exact: 'yes' } } }],
+    route: [{ destination: { host }, weight: 100 }],
+  });
+  const add = (name: string, route: unknown) =>
+    patch(vsPath(served, name), [{ op: 'add', path: '/spec/http/0', value: route }], runner());
+  const virtualService = (name: string, canaryHost: string) => ({
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'VirtualService',
+    metadata: { name, namespace: served, annotations: { [MANAGED_ROUTES_ANNOTATION]: 'header-route' } },
+    spec: {
+      hosts: [name],
+      http: [
+        {
+          name: 'primary',
+          route: [
+            { destination: { host: fqdn('rollouts-demo-stable') }, weight: 100 },
+            { destination: { host: canaryHost }, weight: 0 },
+          ],
+        },
+      ],
+    },
+  });
+
+  beforeAll(async () => {
+    await applyObjects(kubeconfig('admin'), [
+      virtualService('full-names', fqdn('rollouts-demo-canary')),
+      virtualService('elsewhere', fqdn('rollouts-demo-canary', 'other-team')),
+    ]);
+  });
+
+  it("admits a header route to the canary Service's short name, as Argo Rollouts writes it", async () => {
+    expect((await add('full-names', headerRoute('rollouts-demo-canary'))).status).toBe(200);
+  });
+
+  it('denies a short name the VirtualService routes to only in another namespace, and one it does not route to', async () => {
+    expect(denial(await add('elsewhere', headerRoute('rollouts-demo-canary')))).toEqual({
+      status: 403,
+      message: expect.stringContaining('to hosts the VirtualService already routes to'),
+    });
+    expect((await add('full-names', headerRoute('rollouts-demo-stable-x'))).status).toBe(403);
+    expect((await add('full-names', headerRoute(`rollouts-demo-canary.${served}.evil.example`))).status).toBe(
+      403,
+    );
+  });
+});
+
 describe('the runner refuses a Rollout outside what its cluster serves', () => {
   let store: RolloutStore;
   beforeAll(async () => {

@@ -76,9 +76,17 @@ function routesOf(side: 'object' | 'oldObject', section: string) {
   };
 }
 
-/** `host` is a destination of one of the routes the runner does not manage, as its owner wrote it. */
-const ownHost = (host: string) =>
-  `variables.oldHttpRoutes.exists(o, has(o.route) && o.route.exists(od, od.destination.host == ${host}))`;
+/**
+ * `host` is a destination of one of the routes the runner does not manage: as its owner wrote it,
+ * or, for a short name (Argo Rollouts writes the canary Service's name), the owner's fully
+ * qualified name of that Service in the VirtualService's own namespace, where Istio resolves it.
+ */
+const ownHost = (host: string) => {
+  const inNamespace = `${host} + '.' + object.metadata.namespace`;
+  const sameService = (owned: string) =>
+    `(${owned} == ${host} || (!${host}.contains('.') && (${owned} == ${inNamespace} || ${owned} == ${inNamespace} + '.svc' || ${owned}.startsWith(${inNamespace} + '.svc.'))))`;
+  return `variables.oldHttpRoutes.exists(o, has(o.route) && o.route.exists(od, ${sameService('od.destination.host')}))`;
+};
 
 /**
  * A managed route (header or mirror, as Argo Rollouts writes them) holds only a name, matches,
