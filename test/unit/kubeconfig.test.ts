@@ -166,10 +166,13 @@ describe('kubeconfig contexts read without the Kubernetes client library', () =>
       ok: false,
       error: 'no context given and no current-context set',
     });
-    expect(resolveContext({ clusters: 'nope' }, '/k', undefined)).toMatchObject({
+    expect(resolveContext({ clusters: 'nope' }, '/k', undefined)).toEqual({
       ok: false,
-      error: expect.stringMatching(/^not a kubeconfig: clusters: /),
+      error: 'not a kubeconfig: clusters: Invalid input: expected array, received string',
     });
+    expect(
+      resolveContext({ clusters: [{ name: 'a', cluster: { server: 'not a url' } }] }, '/k', undefined),
+    ).toEqual({ ok: false, error: 'not a kubeconfig: clusters.0.cluster.server: Invalid URL' });
     const broken = join(mkdtempSync(join(tmpdir(), 'kubeconfig-')), 'kubeconfig');
     writeFileSync(broken, 'clusters: [\n  - name: a\n');
     await expect(kubeconfigFileAuth(broken)).rejects.toThrow(`kubeconfig ${broken}: document 1, line`);

@@ -7,55 +7,57 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { z } from 'zod';
+import { z } from '../../core/model/zod-mini.js';
 import { formatIssues } from '../../core/model/issues.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { kubeconfigAuth as clientLibraryAuth, type KubeAuth } from './http.js';
 
+/** zod's small API: `get` reads a kubeconfig on every run, and the full API alone takes longer to load than the read. */
+const optionalString = () => z.optional(z.string());
 const kubeconfigSchema = z.object({
-  'current-context': z.string().optional(),
-  contexts: z
-    .array(
-      z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string().optional() }) }),
-    )
-    .optional(),
-  clusters: z
-    .array(
+  'current-context': optionalString(),
+  contexts: z.optional(
+    z.array(
+      z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: optionalString() }) }),
+    ),
+  ),
+  clusters: z.optional(
+    z.array(
       z.object({
         name: z.string(),
         cluster: z.object({
-          server: z.string().url(),
-          'certificate-authority-data': z.string().optional(),
-          'certificate-authority': z.string().optional(),
-          'insecure-skip-tls-verify': z.boolean().optional(),
-          'tls-server-name': z.string().optional(),
-          'proxy-url': z.string().optional(),
+          server: z.url(),
+          'certificate-authority-data': optionalString(),
+          'certificate-authority': optionalString(),
+          'insecure-skip-tls-verify': z.optional(z.boolean()),
+          'tls-server-name': optionalString(),
+          'proxy-url': optionalString(),
         }),
       }),
-    )
-    .optional(),
-  users: z
-    .array(
+    ),
+  ),
+  users: z.optional(
+    z.array(
       z.object({
         name: z.string(),
-        user: z
-          .object({
-            token: z.string().optional(),
-            tokenFile: z.string().optional(),
-            'client-certificate-data': z.string().optional(),
-            'client-certificate': z.string().optional(),
-            'client-key-data': z.string().optional(),
-            'client-key': z.string().optional(),
-            username: z.string().optional(),
-            password: z.string().optional(),
-            as: z.string().optional(),
-            exec: z.unknown().optional(),
-            'auth-provider': z.unknown().optional(),
-          })
-          .nullable(),
+        user: z.nullable(
+          z.object({
+            token: optionalString(),
+            tokenFile: optionalString(),
+            'client-certificate-data': optionalString(),
+            'client-certificate': optionalString(),
+            'client-key-data': optionalString(),
+            'client-key': optionalString(),
+            username: optionalString(),
+            password: optionalString(),
+            as: optionalString(),
+            exec: z.optional(z.unknown()),
+            'auth-provider': z.optional(z.unknown()),
+          }),
+        ),
       }),
-    )
-    .optional(),
+    ),
+  ),
 });
 
 type Source = { data: string } | { file: string };

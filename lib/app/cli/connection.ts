@@ -7,7 +7,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { localDocuments } from '../../adapters/dynamodb/local-documents.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as zm from 'zod/mini';
+import { z as zm } from '../../core/model/zod-mini.js';
 import type { ClusterClient, ClusterConnections } from '../../adapters/kube/clusters.js';
 import type { ClusterScope, ClusterTarget } from '../../core/model/clusters.js';
 import { RolloutStore } from '../../adapters/dynamodb/repository.js';

@@ -1,7 +1,8 @@
 /** How a zod failure reads to a user: each problem with its field path, in one line. */
 import type { z } from 'zod';
 
-export function formatIssues(error: z.ZodError, root = '(root)'): string {
+/** Any zod failure, the full API's or zod/mini's. */
+export function formatIssues(error: { issues: z.core.$ZodIssue[] }, root = '(root)'): string {
   return error.issues.map((issue) => `${issue.path.join('.') || root}: ${issue.message}`).join('; ');
 }
 
