@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { applyPatch } from '../../lib/adapters/memory/json-patch.js';
 import { ROUTE_MESSAGES } from '../../lib/core/istio/routes.js';
 import { formatPlanError, plan, readWeights } from '../../lib/core/istio/weights.js';
-import type { TrafficSpec } from '../../lib/core/model/rollout.js';
+import { parseTrafficSpec, type TrafficSpec } from '../../lib/core/model/rollout.js';
 import type { VirtualService } from '../../lib/core/model/virtualservice.js';
 import { demoRollout, demoVirtualServices, readDocuments } from './fixtures.js';
 
@@ -343,24 +343,30 @@ describe('plan inputs', () => {
 });
 
 describe('plan on manifests', () => {
-  it('takes a Rollout manifest as it is, ours or Argo’s', () => {
-    const services = demoVirtualServices();
-    const fromManifest = plan(readDocuments('examples/istio-demo/rollout.yaml')[0], services, 5);
-    expect(fromManifest).toEqual(plan(rollout, services, 5));
-    const argo = plan(readDocuments('test/fixtures/seed/rollout.yaml')[0], services, 5);
+  const planned = (document: unknown, weight: number) => {
+    const spec = parseTrafficSpec(document);
+    if (!spec.ok) throw new Error(spec.error.join('; '));
+    return plan(spec.value, demoVirtualServices(), weight);
+  };
+
+  it('plans a Rollout manifest once parsed, ours or Argo’s', () => {
+    expect(planned(readDocuments('examples/istio-demo/rollout.yaml')[0], 5)).toEqual(
+      plan(rollout, demoVirtualServices(), 5),
+    );
+    const argo = planned(readDocuments('test/fixtures/seed/rollout.yaml')[0], 5);
     expect(argo.ok).toBe(false);
     expect(!argo.ok && formatPlanError(argo.error[0]!)).toContain(
       'No matching TLS routes found in the defined Virtual Service.',
     );
   });
 
-  it('reports an invalid manifest instead of planning it', () => {
-    const result = plan(
-      { apiVersion: 'serverless-rollouts.io/v1alpha1', kind: 'Rollout', metadata: { name: 'x' }, spec: {} },
-      [],
-      5,
-    );
-    expect(result.ok).toBe(false);
-    expect(!result.ok && result.error[0]?.message).toBe('spec.strategy: is required');
+  it('has an invalid manifest reported by the parser, before anything is planned', () => {
+    const spec = parseTrafficSpec({
+      apiVersion: 'serverless-rollouts.io/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name: 'x' },
+      spec: {},
+    });
+    expect(spec).toEqual({ ok: false, error: ['spec.strategy: is required'] });
   });
 });

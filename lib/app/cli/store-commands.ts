@@ -197,11 +197,14 @@ export async function sendCommand(
   now: number,
   source = 'cli',
 ): Promise<CommandOutput> {
-  const stored = await connection.store.get(key);
+  // The engine loads while the store answers.
+  const [stored, { checkCommand }] = await Promise.all([
+    connection.store.get(key),
+    import('../../core/engine/decide.js'),
+  ]);
   if (!stored) return notFound(key);
   const refused = cannotTakeEffect(stored, command);
   if (refused) return { ok: false, stderr: `rollout ${formatKey(key)}: ${refused}; nothing sent\n` };
-  const { checkCommand } = await import('../../core/engine/decide.js');
   const outcome = checkCommand(stored.rollout, stored.status, command);
   if (!outcome.accepted)
     return { ok: false, stderr: `rollout ${formatKey(key)}: ${outcome.message}; nothing sent\n` };

@@ -8,7 +8,7 @@ import { planTraffic } from '../../core/istio/traffic.js';
 import { formatPlanError } from '../../core/istio/weights.js';
 import { formatRef, type ObjectRef } from '../../core/model/references.js';
 import type { TrafficSpec } from '../../core/model/rollout.js';
-import { routeOf, type RouteStep } from '../../core/model/route-steps.js';
+import { routeOf, type RouteStep } from '../../core/model/route-step-kinds.js';
 import type { VirtualService } from '../../core/model/virtualservice.js';
 import { ClusterApiError, InvalidReferenceError, type TrafficRouter } from './ports.js';
 

@@ -15,7 +15,7 @@ import {
 } from './analysis.js';
 import { availablePodsWithImage, canaryPodsFor, isRolledOut, weightAllowedBy } from './replicas.js';
 import { managedRoutesFor, withManagedRoutes } from './managed-routes.js';
-import { isRouteStep, routeOf } from '../model/route-steps.js';
+import { isRouteStep, routeOf } from '../model/route-step-kinds.js';
 import type {
   Action,
   AnalysisStatus,

@@ -6,7 +6,7 @@
  * write that takes traffic back: before the canary is scaled down.
  */
 import type { CanaryStrategy, Rollout, TrafficStep } from '../model/rollout.js';
-import { isRouteStep, routeOf, type RouteStep } from '../model/route-steps.js';
+import { isRouteStep, routeOf, type RouteStep } from '../model/route-step-kinds.js';
 import { availablePodsWithImage } from './replicas.js';
 import type { Action, Observation, RolloutStatus } from './types.js';
 

@@ -4,7 +4,7 @@
  * `rollouts preview` both act on its answer.
  */
 import type { Result } from '../result.js';
-import { asTrafficSpec, type TrafficSpec, type VirtualServiceRef } from '../model/rollout.js';
+import type { TrafficSpec, VirtualServiceRef } from '../model/rollout.js';
 import { formatRef, type ObjectRef } from '../model/references.js';
 import type { RouteDestination, VirtualService } from '../model/virtualservice.js';
 import {
@@ -63,17 +63,10 @@ export function findVirtualService(
 
 /** Plans every VirtualService the Rollout names, in its order; all problems are reported, none half-planned. */
 export function plan(
-  rollout: TrafficSpec | unknown,
+  spec: TrafficSpec,
   virtualServices: readonly VirtualService[],
   weight: number,
 ): PlanResult {
-  const parsed = asTrafficSpec(rollout);
-  if (!parsed.ok)
-    return {
-      ok: false,
-      error: parsed.error.map((message) => ({ virtualService: '(none: the Rollout is invalid)', message })),
-    };
-  const spec = parsed.value;
   if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
     return {
       ok: false,

@@ -531,12 +531,7 @@ function isNormalised(value: unknown): value is TrafficSpec {
   );
 }
 
-/** A Rollout as parsed here, or a Rollout manifest (ours or Argo's) to parse: what the planner accepts. */
-export function asTrafficSpec(value: TrafficSpec | unknown): ParseResult<TrafficSpec> {
-  return isNormalised(value) ? { ok: true, value } : parseTrafficSpec(value);
-}
-
-/** The same for the engine, which needs the whole Rollout. */
+/** A Rollout as parsed here, or a Rollout manifest (ours or Argo's) to parse: what the engine accepts. */
 export function asRollout(value: Rollout | unknown): ParseResult<Rollout> {
   return isNormalised(value) && 'workload' in (value as object)
     ? { ok: true, value: value as Rollout }
