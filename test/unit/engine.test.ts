@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { abortMessage, decide, initialStatus, markInvalidSpec } from '../../lib/core/engine/decide.js';
 import { availablePodsWithImage, canaryPodsFor, weightAllowedBy } from '../../lib/core/engine/replicas.js';
-import { demoRollout, readDocuments } from './fixtures.js';
+import { demoRollout } from './fixtures.js';
 import { deployment, Driver, ModelCluster } from './engine-model.js';
 
 const BLUE = 'argoproj/rollouts-demo:blue';
@@ -357,39 +357,13 @@ describe('idle passes', () => {
   });
 });
 
-describe('decide on manifests', () => {
-  it('takes the Rollout manifest and a Date as well', () => {
-    const manifest = readDocuments('examples/istio-demo/rollout.yaml')[0];
+describe('decide on time', () => {
+  it('takes a Date as well as epoch milliseconds', () => {
     const observation = { stable: deployment(BLUE, 1), canary: deployment(BLUE, 0) };
     const at = new Date('2026-01-01T00:00:00Z');
-    const fromManifest = decide(
-      manifest,
-      initialStatus(BLUE),
-      observation,
-      { kind: 'setImage', image: YELLOW },
-      at,
+    const command = { kind: 'setImage', image: YELLOW } as const;
+    expect(decide(demoRollout(), initialStatus(BLUE), observation, command, at)).toEqual(
+      decide(demoRollout(), initialStatus(BLUE), observation, command, at.getTime()),
     );
-    expect(fromManifest).toEqual(
-      decide(
-        demoRollout(),
-        initialStatus(BLUE),
-        observation,
-        { kind: 'setImage', image: YELLOW },
-        at.getTime(),
-      ),
-    );
-  });
-
-  it('marks an invalid manifest InvalidSpec and does nothing', () => {
-    const decision = decide(
-      { kind: 'Rollout' },
-      undefined,
-      { stable: deployment(BLUE, 1), canary: deployment(BLUE, 0) },
-      null,
-      0,
-    );
-    expect(decision.status.phase).toBe('InvalidSpec');
-    expect(decision.status.message).toContain('apiVersion');
-    expect(decision.actions).toEqual([]);
   });
 });

@@ -16,13 +16,8 @@ import {
 import { measurementPhase, type MeasurementPhase } from './conditions.js';
 import { freezeMetric, type FrozenMetric } from './metric.js';
 import type { Measurement } from './provider.js';
-import {
-  templateLabel,
-  type AnalysisTemplate,
-  type ArgSource,
-  type MetricNameRule,
-  type RetentionRule,
-} from './template.js';
+import type { AnalysisTemplate, ArgSource, MetricNameRule, RetentionRule } from './template.js';
+import { templateLabel } from './template-refs.js';
 
 export type AnalysisPhase = 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive';
 export type RunKind = 'Step' | 'Background';

@@ -14,7 +14,8 @@ import {
   type RunKind,
 } from '../analysis/run.js';
 import { measurementsDue, type DueMeasurement } from '../analysis/schedule.js';
-import { findTemplate, refLabel, type AnalysisTemplate } from '../analysis/template.js';
+import type { AnalysisTemplate } from '../analysis/template.js';
+import { findTemplate, refLabel } from '../analysis/template-refs.js';
 import type { Rollout, RolloutAnalysis } from '../model/rollout.js';
 import type { Pass } from './decide.js';
 import type { AnalysisStatus, LifecycleEventType, RolloutStatus } from './types.js';

@@ -3,7 +3,7 @@
  * status and the actions that bring the cluster there. Actions state desired state, so running
  * them twice is harmless, and every pass re-asserts the weight to correct drift.
  */
-import { asRollout, type Rollout } from '../model/rollout.js';
+import type { Rollout } from '../model/rollout.js';
 import { initialStatus } from './status.js';
 import {
   ingestMeasurements,
@@ -136,21 +136,18 @@ export class Pass {
   }
 }
 
+/** `rollout` as parseRollout gives it (the store holds nothing else). */
 export function decide(
-  rollout: Rollout | unknown,
+  rollout: Rollout,
   status: RolloutStatus | undefined,
   observation: Observation,
   command: Command | null,
   now: number | Date,
   options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
 ): Decision {
-  const current = status ?? initialStatus();
-  const parsed = asRollout(rollout);
-  if (!parsed.ok)
-    return { status: markInvalidSpec(current, parsed.error.join('; ')), actions: [], wakeAt: null };
   const pass = new Pass(
-    parsed.value,
-    current,
+    rollout,
+    status ?? initialStatus(),
     observation,
     now instanceof Date ? now.getTime() : now,
     options,
@@ -163,7 +160,7 @@ export function decide(
   settleAnalysis(pass);
   return {
     status: pass.status,
-    actions: withManagedRoutes(pass.actions, managedRoutesFor(parsed.value, pass.status, observation)),
+    actions: withManagedRoutes(pass.actions, managedRoutesFor(rollout, pass.status, observation)),
     wakeAt: pass.wakeAt,
     ...(pass.waitingFor && pass.status.waitingSince ? { waitingFor: pass.waitingFor } : {}),
     ...(outcome ? { command: outcome } : {}),

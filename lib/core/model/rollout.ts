@@ -520,20 +520,3 @@ function normaliseStep(step: Record<string, unknown>): TrafficStep {
   const parsed = parseDurationSeconds(pause.duration);
   return { pause: parsed.ok ? { durationSeconds: parsed.value } : {} };
 }
-
-function isNormalised(value: unknown): value is TrafficSpec {
-  const candidate = value as Partial<TrafficSpec> | null;
-  return Boolean(
-    candidate &&
-    typeof candidate === 'object' &&
-    candidate.canary &&
-    Array.isArray(candidate.canary.virtualServices),
-  );
-}
-
-/** A Rollout as parsed here, or a Rollout manifest (ours or Argo's) to parse: what the engine accepts. */
-export function asRollout(value: Rollout | unknown): ParseResult<Rollout> {
-  return isNormalised(value) && 'workload' in (value as object)
-    ? { ok: true, value: value as Rollout }
-    : parseRollout(value);
-}
