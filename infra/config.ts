@@ -2,14 +2,18 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { clusterTargetSchema } from '../lib/core/model/clusters.js';
+import { z as zm } from '../lib/core/model/zod-mini.js';
 import { formatIssues } from '../lib/core/model/issues.js';
 import { parseHarborHosts } from '../lib/core/triggers/bindings.js';
 
 export const RUNNER_KUBERNETES_GROUP = 'serverless-rollouts:runners';
 
-const eksCluster = clusterTargetSchema.refine((target) => 'eks' in target, {
-  message: 'deployed clusters are EKS clusters: {name, namespaces, eks: {clusterName, region, roleArn?}}',
-});
+const eksCluster = clusterTargetSchema.check(
+  zm.refine(
+    (target) => 'eks' in target,
+    'deployed clusters are EKS clusters: {name, namespaces, eks: {clusterName, region, roleArn?}}',
+  ),
+);
 
 /** The retentions CloudWatch Logs accepts (RetentionDays' values); anything else fails at synth, not at deploy. */
 const RETENTIONS = Object.values(RetentionDays).filter(

@@ -2,9 +2,9 @@
  * The cluster registry: which Kubernetes API each Rollout's `spec.cluster` names, and the namespaces
  * the runner may act in there. Shared by CDK, the runner, the CLI and local mode.
  */
-import { z } from 'zod';
 import { err, ok, type Result } from '../result.js';
-import { dnsLabel } from './names.js';
+import { labelProblem } from './dns-names.js';
+import { z } from './zod-mini.js';
 import { formatIssues } from './issues.js';
 import { formatRef, type ObjectRef } from './references.js';
 
@@ -20,50 +20,76 @@ export type ClusterTarget = ClusterScope &
     | { eks: { clusterName: string; region: string; roleArn?: string } }
   );
 
-const namespaces = z
-  .array(dnsLabel)
-  .min(1, 'must list the namespaces the runner may act in, e.g. [shop, payments]')
-  .superRefine((list, ctx) => {
+/** zod/mini: the CLI checks local mode's registry on every command that reaches a cluster. */
+const dnsLabel = z.string().check(
+  z.superRefine((value, ctx) => {
+    const message = labelProblem(value);
+    if (message) ctx.addIssue({ code: 'custom', message, input: value });
+  }),
+);
+
+const namespaces = z.array(dnsLabel).check(
+  z.minLength(1, 'must list the namespaces the runner may act in, e.g. [shop, payments]'),
+  z.superRefine((list, ctx) => {
     const repeated = list.filter((namespace, index) => list.indexOf(namespace) !== index);
     if (repeated.length)
-      ctx.addIssue({ code: 'custom', message: `lists ${[...new Set(repeated)].join(', ')} twice` });
-  });
-
-/** One object, so that a missing field is reported by name rather than as "Invalid input" of a union. */
-export const clusterTargetSchema: z.ZodType<ClusterTarget> = z
-  .object({
-    name: dnsLabel,
-    namespaces,
-    eks: z
-      .object({
-        clusterName: z.string().min(1),
-        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
-        roleArn: z
-          .string()
-          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')
-          .optional(),
-      })
-      .optional(),
-    kubeconfig: z.object({ path: z.string().min(1), context: z.string().optional() }).optional(),
-  })
-  .superRefine((target, ctx) => {
-    if ((target.eks === undefined) === (target.kubeconfig === undefined))
-      ctx.addIssue({ code: 'custom', message: 'must have exactly one of eks or kubeconfig' });
-  })
-  .transform((target) => target as ClusterTarget);
-
-export const clusterRegistrySchema = z.array(clusterTargetSchema).superRefine((targets, ctx) => {
-  const seen = new Set<string>();
-  targets.forEach((target, index) => {
-    if (seen.has(target.name))
       ctx.addIssue({
         code: 'custom',
-        path: [index, 'name'],
-        message: `cluster '${target.name}' is listed twice`,
+        message: `lists ${[...new Set(repeated)].join(', ')} twice`,
+        input: list,
       });
-    seen.add(target.name);
-  });
-});
+  }),
+);
+
+/** One object, so that a missing field is reported by name rather than as "Invalid input" of a union. */
+export const clusterTargetSchema = z.pipe(
+  z
+    .object({
+      name: dnsLabel,
+      namespaces,
+      eks: z.optional(
+        z.object({
+          clusterName: z.string().check(z.minLength(1)),
+          region: z
+            .string()
+            .check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')),
+          roleArn: z.optional(
+            z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')),
+          ),
+        }),
+      ),
+      kubeconfig: z.optional(
+        z.object({ path: z.string().check(z.minLength(1)), context: z.optional(z.string()) }),
+      ),
+    })
+    .check(
+      z.superRefine((target, ctx) => {
+        if ((target.eks === undefined) === (target.kubeconfig === undefined))
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must have exactly one of eks or kubeconfig',
+            input: target,
+          });
+      }),
+    ),
+  z.transform((target) => target as ClusterTarget),
+);
+
+export const clusterRegistrySchema = z.array(clusterTargetSchema).check(
+  z.superRefine((targets, ctx) => {
+    const seen = new Set<string>();
+    targets.forEach((target, index) => {
+      if (seen.has(target.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'name'],
+          message: `cluster '${target.name}' is listed twice`,
+          input: targets,
+        });
+      seen.add(target.name);
+    });
+  }),
+);
 
 /** A registry as stored by someone else (local mode's state file): every target, or why it is not one. */
 export function parseClusterRegistry(value: unknown, source: string): ClusterTarget[] {

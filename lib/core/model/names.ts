@@ -4,24 +4,9 @@
  * a 4xx from the cluster in the middle of a rollout.
  */
 import { z } from 'zod';
+import { labelProblem, subdomainProblem } from './dns-names.js';
 
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-export const LABEL_RULE =
-  'a DNS-1123 label: at most 63 lowercase letters, digits and -, starting and ending alphanumeric';
-export const SUBDOMAIN_RULE =
-  'a DNS-1123 subdomain: at most 253 lowercase letters, digits, - and ., each dot-separated part starting and ending alphanumeric';
-
-/** Why `value` is not a DNS-1123 label, or undefined when it is one. */
-export function labelProblem(value: string): string | undefined {
-  return value.length <= 63 && LABEL.test(value) ? undefined : `'${value}' must be ${LABEL_RULE}`;
-}
-
-/** Why `value` is not a DNS-1123 subdomain, or undefined when it is one. */
-export function subdomainProblem(value: string): string | undefined {
-  return value.length <= 253 && SUBDOMAIN.test(value) ? undefined : `'${value}' must be ${SUBDOMAIN_RULE}`;
-}
+export { LABEL_RULE, labelProblem, SUBDOMAIN_RULE, subdomainProblem } from './dns-names.js';
 
 const refined = (problem: (value: string) => string | undefined) =>
   z.string().superRefine((value, ctx) => {
