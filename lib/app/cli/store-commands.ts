@@ -124,10 +124,16 @@ export async function list(connection: Connection): Promise<CommandOutput> {
 }
 
 export async function get(connection: Connection, key: RolloutKey): Promise<CommandOutput> {
-  const fleet = await new FleetStore(connection.store).get(key);
+  // The cluster's client loads (and connects) while the store answers both reads; its errors are
+  // liveWeights' to report.
+  const cluster = connection.clusters?.get(key.cluster).catch(() => undefined);
+  const [fleet, stored] = await Promise.all([
+    new FleetStore(connection.store).get(key),
+    connection.store.get(key),
+  ]);
   if (fleet) return { ok: true, stdout: await getFleet(connection, fleet) };
-  const stored = await connection.store.get(key);
   if (!stored) return notFound(key);
+  await cluster;
   return { ok: true, stdout: describeRollout(stored, await liveWeights(connection, stored)) };
 }
 
@@ -338,17 +344,17 @@ export async function liveWeights(connection: Connection, stored: StoredRollout)
   ]);
   try {
     const cluster = await connection.clusters.get(stored.rollout.cluster);
-    const result = [];
-    for (const ref of stored.rollout.canary.virtualServices) {
-      const vs = await cluster.virtualServices.get(ref);
-      const read = readWeights(stored.rollout, ref, vs);
-      result.push({
-        ref: formatRef(ref),
-        routes: read.ok ? read.value : [],
-        managedRoutes: readManagedRoutes(stored.rollout, vs),
-      });
-    }
-    return result;
+    return await Promise.all(
+      stored.rollout.canary.virtualServices.map(async (ref) => {
+        const vs = await cluster.virtualServices.get(ref);
+        const read = readWeights(stored.rollout, ref, vs);
+        return {
+          ref: formatRef(ref),
+          routes: read.ok ? read.value : [],
+          managedRoutes: readManagedRoutes(stored.rollout, vs),
+        };
+      }),
+    );
   } catch (error) {
     return { unavailable: `cannot read the VirtualServices: ${(error as Error).message}` };
   }
