@@ -32,6 +32,7 @@ import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from '..
 import { KubeProxy } from '../lib/local/kube-proxy.js';
 import { renderLatency, updateReadme, type BenchResults } from './readme.js';
 import { sdkDocuments } from '../lib/adapters/dynamodb/sdk-documents.js';
+import { localDocuments } from '../lib/adapters/dynamodb/local-documents.js';
 
 export interface LatencySandbox {
   cluster: TestCluster;
@@ -133,7 +134,8 @@ async function scenario(sandbox: LatencySandbox, run: number) {
   const client = dynamo(sandbox.dynamoEndpoint);
   const table = `latency-${run}`;
   await client.send(new CreateTableCommand(createTableInput(table)));
-  const store = new RolloutStore(sdkDocuments(client), table);
+  // The store as local mode has it (lib/local/mode.ts).
+  const store = new RolloutStore(localDocuments(sandbox.dynamoEndpoint), table);
   const completed: number[] = [];
   const loop = startRunnerLoop(
     store,

@@ -40,7 +40,7 @@ import { KubeHttp } from '../adapters/kube/http.js';
 import { parseAnalysisTemplate } from '../core/analysis/template.js';
 import { startLocalMetrics, type LocalMetrics } from './mesh.js';
 import { readManifests, REPO_ROOT, startTestCluster, type TestCluster } from './testcluster.js';
-import { sdkDocuments } from '../adapters/dynamodb/sdk-documents.js';
+import { localDocuments } from '../adapters/dynamodb/local-documents.js';
 
 export const STATE_DIR = join(REPO_ROOT, '.rollouts');
 const TABLE_NAME = 'serverless-rollouts';
@@ -89,7 +89,9 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     stops.push(() => dynamo.stop());
     const client = localDynamoDbClient(dynamo.endpoint);
     await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
-    const store = new RolloutStore(sdkDocuments(client), TABLE_NAME);
+    // Plain HTTP to DynamoDB Local, as the CLI: half the SDK's time a request, the same results
+    // (test/integration/runner-store.test.ts runs the store through both).
+    const store = new RolloutStore(localDocuments(dynamo.endpoint), TABLE_NAME);
 
     let targets: ClusterTarget[];
     let kubeconfigPath: string;
