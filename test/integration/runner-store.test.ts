@@ -5,10 +5,10 @@
  * two cannot drift apart.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { keyOf, type RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
+import { ENQUEUE_CONFLICT_ATTEMPTS, keyOf, RolloutStore } from '../../lib/adapters/dynamodb/repository.js';
 import type { RolloutKey, StoredRollout } from '../../lib/adapters/dynamodb/types.js';
 import { createStore, demoRolloutIn, DOCUMENT_ADAPTERS } from './runner-harness.js';
-import { allItems, type Item } from '../../lib/adapters/dynamodb/documents.js';
+import { allItems, type Documents, type Item } from '../../lib/adapters/dynamodb/documents.js';
 import { rolloutPartition, SORT_KEYS } from '../../lib/adapters/dynamodb/table.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
@@ -196,5 +196,44 @@ describe.each(DOCUMENT_ADAPTERS)('the DynamoDB store through %s', (_adapter, doc
     expect(first.next).toEqual({ pk: first.items[0]?.pk, sk: first.items[0]?.sk });
     const all = await allItems(read);
     expect(all.map((item) => item.message)).toEqual(['registered', 'spec updated', 'spec updated']);
+  });
+
+  describe('a transaction race on the Rollout (real DynamoDB cancels one of two concurrent transactions)', () => {
+    /** DynamoDB Local serialises transactions, so the race is played at the port: the same store, its first `conflicts` transactions cancelled as DynamoDB cancels them. */
+    const racing = (conflicts: number) => {
+      let cancelled = 0;
+      const racy: Documents = {
+        ...store.documents,
+        transactWrite: async (items) => {
+          if (cancelled++ < conflicts)
+            throw Object.assign(new Error('Transaction cancelled'), {
+              name: 'TransactionCanceledException',
+              CancellationReasons: items.map((_, index) => ({
+                Code: index === 0 ? 'TransactionConflict' : 'None',
+              })),
+            });
+          return store.documents.transactWrite(items);
+        },
+      };
+      return new RolloutStore(racy, store.tableName);
+    };
+    const command = { kind: 'promote' as const, full: false };
+
+    it('queues the command once the race is over, instead of losing a push no registry redelivers', async () => {
+      const raced = racing(ENQUEUE_CONFLICT_ATTEMPTS - 1);
+      expect(await raced.enqueueCommand(key, command, 'webhook', T0 + 1, 'delivery-1')).toEqual({
+        ok: true,
+        value: { accepted: 'queued' },
+      });
+      expect((await store.pendingCommands(key)).map((queued) => queued.command)).toEqual([command]);
+    });
+
+    it('gives up after a bounded number of attempts, writing nothing, so the sender is told to retry', async () => {
+      const raced = racing(ENQUEUE_CONFLICT_ATTEMPTS);
+      await expect(raced.enqueueCommand(key, command, 'webhook', T0 + 1, 'delivery-1')).rejects.toThrow(
+        'Transaction cancelled',
+      );
+      expect(await store.pendingCommands(key)).toEqual([]);
+    });
   });
 });

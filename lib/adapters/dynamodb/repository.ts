@@ -3,6 +3,7 @@
  * webhooks never overwrite each other. No decisions are made here.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { initialStatus } from '../../core/engine/status.js';
 import { canonicalRepository } from '../../core/model/images.js';
 import { FLEET_CLUSTER } from '../../core/model/fleet.js';
@@ -38,6 +39,9 @@ import {
 } from './documents.js';
 
 const HISTORY_TTL_DAYS = 90;
+/** A queued command that loses a transaction race is tried this many times in all, backing off. */
+export const ENQUEUE_CONFLICT_ATTEMPTS = 4;
+const ENQUEUE_CONFLICT_BACKOFF_MS = 25;
 const DEDUPE_TTL_DAYS = 30;
 
 export function keyOf(rollout: Pick<Rollout, 'cluster' | 'namespace' | 'name'>): RolloutKey {
@@ -344,18 +348,24 @@ export class RolloutStore implements RunnerStore {
         },
       });
     }
-    try {
-      await this.documents.transactWrite(items);
-      return { ok: true, value: { accepted: 'queued' } };
-    } catch (error) {
-      const codes = cancellationCodes(error);
-      if (!codes) throw error;
-      if (codes[0] === 'ConditionalCheckFailed')
-        return { ok: false, error: `rollout ${formatKey(key)} not found` };
-      const seen = keys.find((_, index) => codes[2 + index] === 'ConditionalCheckFailed');
-      if (seen !== undefined)
-        return { ok: true, value: { accepted: 'duplicate', reason: `already received (${seen})` } };
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.documents.transactWrite(items);
+        return { ok: true, value: { accepted: 'queued' } };
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (!codes) throw error;
+        if (codes[0] === 'ConditionalCheckFailed')
+          return { ok: false, error: `rollout ${formatKey(key)} not found` };
+        const seen = keys.find((_, index) => codes[2 + index] === 'ConditionalCheckFailed');
+        if (seen !== undefined)
+          return { ok: true, value: { accepted: 'duplicate', reason: `already received (${seen})` } };
+        // Another transaction on the Rollout's item (a second push, a runner's save) won the race;
+        // nothing was written, so the same items go again: a registry that does not redeliver
+        // would otherwise lose the push.
+        if (!codes.includes('TransactionConflict') || attempt >= ENQUEUE_CONFLICT_ATTEMPTS) throw error;
+        await sleep(ENQUEUE_CONFLICT_BACKOFF_MS * attempt * (1 + Math.random()));
+      }
     }
   }
 
