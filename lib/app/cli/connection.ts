@@ -110,15 +110,19 @@ export async function connect(
       import('../../adapters/dynamodb/sdk-documents.js'),
     ]);
     const bus = env.ROLLOUTS_EVENT_BUS ?? fromStack?.bus;
+    const registry = fromStack?.registry;
     return {
       store: new RolloutStore(sdkDocuments(dynamoDbClient(endpoint)), table),
       ...(bus ? { nudge: await busNudge(bus) } : {}),
-      ...(fromStack?.registry ? { registry: async () => fromStack.registry ?? [] } : {}),
+      ...(registry ? { registry: async () => registry } : {}),
     };
   }
   const dev = readDevState();
   if (dev) {
     const { runnerUrl } = dev;
+    // Checked once, when a command first needs the clusters or their namespaces.
+    let checked: Promise<ClusterTarget[]> | undefined;
+    const registry = () => (checked ??= devRegistry(dev));
     let connections: Promise<ClusterConnections> | undefined;
     return {
       // DynamoDB Local over plain HTTP: the CLI answers without loading the AWS SDK.
@@ -126,13 +130,13 @@ export async function connect(
       clusters: {
         get: async (name) => {
           connections ??= import('../../adapters/kube/clusters.js').then(
-            async ({ ClusterConnections }) => new ClusterConnections(await devRegistry(dev)),
+            async ({ ClusterConnections }) => new ClusterConnections(await registry()),
           );
           return (await connections).get(name);
         },
       },
       ...(runnerUrl ? { nudge: (key) => localNudge(runnerUrl, key) } : {}),
-      registry: () => devRegistry(dev),
+      registry,
     };
   }
   throw new Error(

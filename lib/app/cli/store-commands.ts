@@ -124,16 +124,12 @@ export async function list(connection: Connection): Promise<CommandOutput> {
 }
 
 export async function get(connection: Connection, key: RolloutKey): Promise<CommandOutput> {
-  // The cluster's client loads (and connects) while the store answers both reads; its errors are
-  // liveWeights' to report.
-  const cluster = connection.clusters?.get(key.cluster).catch(() => undefined);
   const [fleet, stored] = await Promise.all([
     new FleetStore(connection.store).get(key),
     connection.store.get(key),
   ]);
   if (fleet) return { ok: true, stdout: await getFleet(connection, fleet) };
   if (!stored) return notFound(key);
-  await cluster;
   return { ok: true, stdout: describeRollout(stored, await liveWeights(connection, stored)) };
 }
 
